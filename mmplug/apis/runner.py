@@ -1,0 +1,233 @@
+"""Training and testing, for detection and segmentation configs alike.
+
+``tools/train.py`` and ``tools/test.py`` are argument parsing over
+:func:`train` and :func:`test`. The task (mmdet or mmseg) comes from the
+config's ``default_scope``; both run on mmengine's :class:`Runner`.
+"""
+import copy
+import os.path as osp
+from typing import Dict, Iterable, Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from mmplug.apis.config import check_datasets, load_config, task_of
+from mmplug.checkpoint import install_checkpoint_loader, trust_checkpoint
+
+
+def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
+             launcher: str, trusted: Iterable[str]) -> Config:
+    """Load a config and apply what train and test share."""
+    for path in trusted:
+        trust_checkpoint(path)
+    install_checkpoint_loader()
+    cfg = load_config(config, cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def _init_cpu_dist(cfg: Config) -> None:
+    """Distributed runs without GPUs: gloo and a device-less DDP wrapper.
+
+    mmengine's own launcher code calls ``torch.cuda.set_device`` and wraps
+    the model with ``device_ids=[LOCAL_RANK]``, both of which fail on CPU.
+    """
+    if cfg.launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {cfg.launcher} needs GPUs; on CPU use '
+                           'tools/dist_train.sh (torchrun, gloo)')
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    cfg.model_wrapper_cfg = dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def _build_runner(cfg: Config) -> Runner:
+    if cfg.launcher != 'none' and not torch.cuda.is_available():
+        _init_cpu_dist(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def build_train_cfg(config: str,
+                    work_dir: Optional[str] = None,
+                    amp: bool = False,
+                    resume: Optional[str] = None,
+                    auto_scale_lr: bool = False,
+                    cfg_options: Optional[dict] = None,
+                    launcher: str = 'none',
+                    trusted: Iterable[str] = ()) -> Config:
+    """The config ``tools/train.py`` runs, with its options applied.
+
+    Args:
+        config (str): config file.
+        work_dir (str, optional): where logs and checkpoints go. Defaults to
+            the config's ``work_dir`` or ``./work_dirs/<config name>``.
+        amp (bool): mixed precision (``AmpOptimWrapper``; needs a GPU).
+        resume (str, optional): ``'auto'`` resumes from the latest checkpoint
+            in ``work_dir``; a path resumes from that checkpoint.
+        auto_scale_lr (bool): scale the learning rate by the actual batch
+            size over the config's ``auto_scale_lr.base_batch_size``.
+        cfg_options (dict, optional): config overrides.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        trusted (Iterable[str]): checkpoints to unpickle without restriction.
+
+    Returns:
+        Config: ready for :class:`mmengine.runner.Runner`.
+    """
+    cfg = _prepare(config, work_dir, cfg_options, launcher, trusted)
+    if amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a GPU: mmengine\'s '
+                               'AmpOptimWrapper does not run on CPU')
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        scale = cfg.get('auto_scale_lr') or {}
+        if 'base_batch_size' not in scale:
+            raise RuntimeError(
+                '--auto-scale-lr needs `auto_scale_lr = dict(enable=False, '
+                'base_batch_size=N)` in the config (N: the total batch size '
+                'its learning rate was tuned for)')
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume: checkpoint not found: {resume}')
+        cfg.resume, cfg.load_from = True, resume
+    return cfg
+
+
+def train(config: str, **kwargs) -> Runner:
+    """Train a detection or segmentation config.
+
+    Args:
+        config (str): config file.
+        **kwargs: options of :func:`build_train_cfg`.
+
+    Returns:
+        Runner: the runner after training.
+    """
+    cfg = build_train_cfg(config, **kwargs)
+    splits = ['train'] + (['val'] if cfg.get('val_cfg') else [])
+    check_datasets(cfg, splits)
+    runner = _build_runner(cfg)
+    runner.train()
+    return runner
+
+
+def _det_tta(cfg: Config) -> None:
+    """Wrap the model in mmdet's TTA model, with a flip pipeline by default."""
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(
+            type='DetTTAModel',
+            tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5),
+                         max_per_img=100))
+    if 'tta_pipeline' not in cfg:
+        dataset = cfg.test_dataloader.dataset
+        while 'dataset' in dataset:
+            dataset = dataset['dataset']
+        cfg.tta_pipeline = copy.deepcopy(dataset.pipeline)
+        cfg.tta_pipeline[-1] = dict(
+            type='TestTimeAug',
+            transforms=[[dict(type='RandomFlip', prob=1.),
+                         dict(type='RandomFlip', prob=0.)],
+                        [dict(type='PackDetInputs',
+                              meta_keys=('img_id', 'img_path', 'ori_shape',
+                                         'img_shape', 'scale_factor', 'flip',
+                                         'flip_direction'))]])
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def _seg_tta(cfg: Config) -> None:
+    """Wrap the model in mmseg's TTA model (multi-scale + flip pipeline)."""
+    if 'tta_pipeline' not in cfg:
+        raise RuntimeError('--tta needs `tta_pipeline` in the config (the '
+                           'ADE20K base configs define one)')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+
+
+def build_test_cfg(config: str,
+                   checkpoint: str,
+                   work_dir: Optional[str] = None,
+                   out: Optional[str] = None,
+                   show_dir: Optional[str] = None,
+                   tta: bool = False,
+                   cfg_options: Optional[dict] = None,
+                   launcher: str = 'none',
+                   trusted: Iterable[str] = ()) -> Config:
+    """The config ``tools/test.py`` runs, with its options applied.
+
+    Args:
+        config (str): config file.
+        checkpoint (str): weights to evaluate.
+        work_dir (str, optional): where logs go.
+        out (str, optional): det: a ``.pkl`` file for the raw results;
+            seg: a folder for the predicted label maps.
+        show_dir (str, optional): folder for pictures of the predictions.
+        tta (bool): test-time augmentation (det: flip; seg: the config's
+            multi-scale + flip ``tta_pipeline``).
+        cfg_options, launcher, trusted: as for :func:`build_train_cfg`.
+
+    Returns:
+        Config: ready for :class:`mmengine.runner.Runner`.
+    """
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    cfg = _prepare(config, work_dir, cfg_options, launcher, trusted)
+    task = task_of(cfg)
+    cfg.load_from = checkpoint
+    if show_dir:
+        vis = cfg.default_hooks.visualization
+        vis.draw = True
+        if task == 'det':
+            vis.test_out_dir = osp.abspath(show_dir)
+        else:
+            vis.interval = 1
+            cfg.visualizer.save_dir = show_dir
+    if out is not None:
+        if task == 'det':
+            if not out.endswith(('.pkl', '.pickle')):
+                raise ValueError(f'--out must be a .pkl file, got {out}')
+            evaluators = cfg.test_evaluator
+            if isinstance(evaluators, dict):
+                evaluators = [evaluators]
+            cfg.test_evaluator = list(evaluators) + [
+                dict(type='DumpDetResults', out_file_path=out)]
+        else:
+            cfg.test_evaluator.output_dir = out
+            cfg.test_evaluator.keep_results = True
+    if tta:
+        (_det_tta if task == 'det' else _seg_tta)(cfg)
+    return cfg
+
+
+def test(config: str, checkpoint: str, **kwargs) -> Dict[str, float]:
+    """Evaluate a checkpoint on a config's test set.
+
+    Args:
+        config (str): config file.
+        checkpoint (str): weights to evaluate.
+        **kwargs: options of :func:`build_test_cfg`.
+
+    Returns:
+        dict: the metrics (e.g. ``coco/bbox_mAP``, ``mIoU``).
+    """
+    cfg = build_test_cfg(config, checkpoint, **kwargs)
+    check_datasets(cfg, ['test'])
+    runner = _build_runner(cfg)
+    return runner.test()

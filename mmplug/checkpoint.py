@@ -1,0 +1,184 @@
+"""Safe checkpoint loading for torch >= 2.6.
+
+torch >= 2.6 unpickles checkpoints with ``weights_only=True``: only tensors,
+containers and an allow-list of globals. mmengine 0.10.7 calls ``torch.load``
+without adapting, so its own checkpoints (which pickle a ``HistoryBuffer``,
+numpy scalars and arrays in the message hub) fail to load in ``--resume``,
+``load_from``, ``tools/test.py`` and ``init_cfg=dict(type='Pretrained')``.
+
+:func:`install_checkpoint_loader` wraps mmengine's local and http(s) loaders
+so that they unpickle with ``weights_only=True`` plus exactly the globals an
+mmengine checkpoint contains (:func:`mmengine_safe_globals`). Anything else is
+refused with :class:`UnsafeCheckpointError`, which names the refused objects
+and says how to trust the file on purpose:
+
+- ``--trust-checkpoint PATH`` of ``tools/train.py`` / ``tools/test.py``, or
+- the environment variable ``MMPLUG_TRUSTED_CHECKPOINTS`` (paths separated by
+  ``os.pathsep``), or :func:`trust_checkpoint` from Python.
+
+Importing ``mmplug.models`` (which every mmplug config does through
+``custom_imports``) installs the loader, so mmdet's and mmseg's own tools get
+it too.
+"""
+import os
+import os.path as osp
+import pickle
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as mme_ckpt
+
+TRUST_ENV = 'MMPLUG_TRUSTED_CHECKPOINTS'
+
+SafeGlobal = Union[Callable, Tuple[Callable, str]]
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint pickles objects that an mmengine checkpoint never has."""
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to what a pickled ``HistoryBuffer`` needs.
+
+    A ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``; nothing else may use ``getattr``.
+    """
+    if obj is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(obj, name)
+    raise UnsafeCheckpointError(
+        f'refused getattr({obj!r}, {name!r}) while unpickling: only '
+        'HistoryBuffer statistics methods may be looked up')
+
+
+def _numpy_globals() -> List[SafeGlobal]:
+    """numpy objects that mmengine's message hub pickles (scalars, arrays)."""
+    # numpy >= 2 pickles under numpy._core, numpy 1.x under numpy.core.
+    core = 'numpy._core' if hasattr(np, '_core') else 'numpy.core'
+    multiarray = np.core.multiarray if core == 'numpy.core' else \
+        np._core.multiarray  # type: ignore[attr-defined]
+    found: List[SafeGlobal] = [
+        np.ndarray, np.dtype,
+        (multiarray.scalar, f'{core}.multiarray.scalar'),
+        (multiarray._reconstruct, f'{core}.multiarray._reconstruct'),
+    ]
+    dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25 pickles dtype classes
+    if dtypes is not None:
+        found += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')]
+    return found
+
+
+def mmengine_safe_globals() -> List[SafeGlobal]:
+    """Globals beyond torch's defaults that mmengine checkpoints contain.
+
+    Returns:
+        list: entries for :func:`torch.serialization.safe_globals`.
+    """
+    return [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
+            ] + _numpy_globals()
+
+
+def _allowed_names() -> set:
+    names = set()
+    for g in mmengine_safe_globals():
+        names.add(g[1] if isinstance(g, tuple) else
+                  f'{g.__module__}.{g.__qualname__}')
+    return names
+
+
+def trusted_checkpoints() -> List[str]:
+    """Real paths of the checkpoints the user chose to trust."""
+    paths = os.environ.get(TRUST_ENV, '')
+    return [osp.realpath(p) for p in paths.split(os.pathsep) if p]
+
+
+def trust_checkpoint(path: str) -> None:
+    """Trust ``path`` on purpose: it will be unpickled without restriction.
+
+    Only do this for files you made or whose source you trust: unpickling can
+    run arbitrary code. The choice is stored in ``MMPLUG_TRUSTED_CHECKPOINTS``
+    so that subprocesses (dataloader workers, distributed ranks) share it.
+    """
+    paths = [p for p in os.environ.get(TRUST_ENV, '').split(os.pathsep) if p]
+    if osp.realpath(path) not in trusted_checkpoints():
+        paths.append(osp.abspath(path))
+    os.environ[TRUST_ENV] = os.pathsep.join(paths)
+
+
+def _refusal(filename: str, err: Exception) -> UnsafeCheckpointError:
+    refused: Iterable[str] = []
+    if osp.isfile(filename):
+        try:
+            allowed = _allowed_names()
+            refused = [
+                n for n in torch.serialization.
+                get_unsafe_globals_in_checkpoint(filename)
+                if n not in allowed
+            ]
+        except Exception:  # not a zip checkpoint: fall back to torch's text
+            refused = []
+    what = ', '.join(f'`{n}`' for n in refused) or f'an object ({err})'
+    return UnsafeCheckpointError(
+        f'Refused to load checkpoint {filename!r}: it contains {what}, which '
+        'an mmengine checkpoint never contains, and unpickling it could run '
+        'arbitrary code. If you made this file or trust its source, allow it '
+        f'on purpose with `--trust-checkpoint {filename}` (tools/train.py, '
+        f'tools/test.py) or `{TRUST_ENV}={filename}` in the environment, or '
+        'save its state_dict alone with torch.save and load that.')
+
+
+def safe_torch_load(filename: str,
+                    map_location: Optional[Union[str, Callable]] = None,
+                    loader: Optional[Callable] = None) -> Any:
+    """``torch.load`` that accepts mmengine checkpoints and nothing unsafe.
+
+    Args:
+        filename (str): local path (or URL when ``loader`` downloads).
+        map_location: as for :func:`torch.load`.
+        loader (callable, optional): ``loader(filename, map_location)`` that
+            calls ``torch.load`` itself (mmengine's scheme loaders). Defaults
+            to ``torch.load(filename, map_location=map_location)``.
+
+    Returns:
+        The unpickled object (usually a dict with ``state_dict``/``meta``).
+
+    Raises:
+        UnsafeCheckpointError: the file pickles other objects and was not
+            trusted on purpose.
+    """
+    if osp.realpath(filename) in trusted_checkpoints():
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
+    if loader is None:
+        def loader(f, map_location):  # noqa: E306
+            return torch.load(f, map_location=map_location, weights_only=True)
+    with torch.serialization.safe_globals(mmengine_safe_globals()):
+        try:
+            return loader(filename, map_location)
+        except pickle.UnpicklingError as err:
+            raise _refusal(filename, err) from None
+
+
+_ORIGINAL_LOADERS: Dict[str, Callable] = {}
+
+
+def install_checkpoint_loader() -> None:
+    """Make mmengine load local and http(s) checkpoints via
+    :func:`safe_torch_load`. Idempotent."""
+    schemes = {'': mme_ckpt.load_from_local,
+               ('http://', 'https://'): mme_ckpt.load_from_http}
+    for prefixes, original in schemes.items():
+        key = str(prefixes)
+        if key in _ORIGINAL_LOADERS:
+            continue
+        _ORIGINAL_LOADERS[key] = original
+
+        def wrapped(filename, map_location=None, _original=original, **kw):
+            return safe_torch_load(
+                filename, map_location,
+                loader=lambda f, m: _original(f, map_location=m, **kw))
+
+        mme_ckpt.CheckpointLoader.register_scheme(
+            prefixes=prefixes, loader=wrapped, force=True)
+

@@ -1,0 +1,23 @@
+"""Shared fixtures: the repo root and small demo datasets."""
+import os.path as osp
+import warnings
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> str:
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def demo_root(tmp_path_factory) -> str:
+    """A small demo dataset (8 train / 4 val images) for end-to-end runs."""
+    from mmplug.datasets import make_demo_data
+    root = tmp_path_factory.mktemp('demo')
+    make_demo_data(root, num_train=8, num_val=4, seed=1)
+    return str(root)

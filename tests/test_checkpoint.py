@@ -1,0 +1,132 @@
+"""torch>=2.6 loading of mmengine checkpoints, and refusal of the rest."""
+import os
+import pickle
+
+import pytest
+import torch
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
+
+from mmplug.checkpoint import (TRUST_ENV, UnsafeCheckpointError,
+                               _history_buffer_getattr,
+                               install_checkpoint_loader, safe_torch_load,
+                               trust_checkpoint)
+
+
+class _Regressor(BaseModel):
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 1)
+
+    def forward(self, x, y, mode='loss'):
+        if mode == 'loss':
+            return dict(loss=((self.fc(x) - y)**2).mean())
+        return [dict(pred=p) for p in self.fc(x)]
+
+
+class _Points(torch.utils.data.Dataset):
+    metainfo = dict(classes=('a', 'b'), palette=[(1, 2, 3)])
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        return dict(x=torch.rand(2, generator=g), y=torch.rand(1, generator=g))
+
+
+@pytest.fixture(scope='module')
+def runner_checkpoint(tmp_path_factory):
+    """A checkpoint written by mmengine's Runner (message hub, optimizer,
+    schedulers, numpy scalars and all)."""
+    work_dir = tmp_path_factory.mktemp('runner')
+    runner = Runner(
+        model=_Regressor(),
+        work_dir=str(work_dir),
+        train_dataloader=dict(
+            dataset=_Points(), batch_size=2,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
+        param_scheduler=[
+            dict(type='LinearLR', by_epoch=False, begin=0, end=2),
+            dict(type='MultiStepLR', milestones=[1])
+        ],
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=1)))
+    runner.train()
+    return str(work_dir / 'epoch_2.pth')
+
+
+@pytest.fixture
+def evil_checkpoint(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'hook': os.system}, path)
+    return path
+
+
+def test_plain_torch_load_refuses_mmengine_checkpoint(runner_checkpoint):
+    """The problem being solved: torch>=2.6 alone cannot load it."""
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        torch.load(runner_checkpoint)
+
+
+def test_mmengine_checkpoint_loads(runner_checkpoint):
+    install_checkpoint_loader()
+    ckpt = _load_checkpoint(runner_checkpoint, map_location='cpu')
+    assert set(ckpt) >= {'meta', 'state_dict', 'message_hub', 'optimizer',
+                         'param_schedulers'}
+    buf = ckpt['message_hub']['log_scalars']['train/loss']
+    assert buf.mean() > 0  # statistics methods survived unpickling
+    model = _Regressor()
+    load_checkpoint(model, runner_checkpoint)
+    assert torch.equal(model.fc.weight, ckpt['state_dict']['fc.weight'])
+
+
+def test_runner_resumes(runner_checkpoint, tmp_path):
+    install_checkpoint_loader()
+    runner = Runner(
+        model=_Regressor(), work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=_Points(), batch_size=2,
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
+        train_cfg=dict(by_epoch=True, max_epochs=3),
+        load_from=runner_checkpoint, resume=True)
+    runner.train()
+    assert runner.epoch == 3 and runner.iter == 12
+
+
+def test_unexpected_object_is_refused(evil_checkpoint, monkeypatch):
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    install_checkpoint_loader()
+    with pytest.raises(UnsafeCheckpointError) as err:
+        _load_checkpoint(evil_checkpoint)
+    msg = str(err.value)
+    assert 'posix.system' in msg  # names the refused object
+    assert '--trust-checkpoint' in msg and TRUST_ENV in msg  # says how
+
+
+def test_trusted_on_purpose(evil_checkpoint, monkeypatch):
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    trust_checkpoint(evil_checkpoint)
+    assert safe_torch_load(evil_checkpoint)['hook'] is os.system
+    # trusting one file does not trust another
+    other = evil_checkpoint.replace('evil', 'other')
+    torch.save({'hook': os.system}, other)
+    with pytest.raises(UnsafeCheckpointError):
+        safe_torch_load(other)
+
+
+def test_getattr_is_restricted_to_history_buffer():
+    from mmengine.logging import HistoryBuffer
+    assert _history_buffer_getattr(HistoryBuffer, 'mean') is \
+        HistoryBuffer.mean
+    with pytest.raises(UnsafeCheckpointError):
+        _history_buffer_getattr(os, 'system')
+    with pytest.raises(UnsafeCheckpointError):
+        _history_buffer_getattr(HistoryBuffer, '__init__')
