@@ -1,4 +1,5 @@
-"""Safe checkpoint loading for torch >= 2.6.
+"""Safe checkpoint loading for torch >= 2.6, and pretrained-weight loading
+with a report of the keys that did not match.
 
 torch >= 2.6 unpickles checkpoints with ``weights_only=True``: only tensors,
 containers and an allow-list of globals. mmengine 0.10.7 calls ``torch.load``
@@ -16,18 +17,26 @@ and says how to trust the file on purpose:
 - the environment variable ``MMPLUG_TRUSTED_CHECKPOINTS`` (paths separated by
   ``os.pathsep``), or :func:`trust_checkpoint` from Python.
 
+:func:`install_atomic_saving` makes mmengine's local file writes (checkpoints
+included) go to a temporary file that replaces the target only once complete,
+so a run that dies while saving never leaves a truncated checkpoint in place
+of a good one.
+
 Importing ``mmplug.models`` (which every mmplug config does through
-``custom_imports``) installs the loader, so mmdet's and mmseg's own tools get
-it too.
+``custom_imports``) installs both, so mmdet's and mmseg's own tools get them
+too.
 """
 import os
 import os.path as osp
 import pickle
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (Any, Callable, Dict, Iterable, List, Optional, Tuple,
+                    Union)
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import HistoryBuffer, print_log
+from mmengine.utils import mkdir_or_exist
 from mmengine.runner import checkpoint as mme_ckpt
 
 TRUST_ENV = 'MMPLUG_TRUSTED_CHECKPOINTS'
@@ -182,3 +191,121 @@ def install_checkpoint_loader() -> None:
         mme_ckpt.CheckpointLoader.register_scheme(
             prefixes=prefixes, loader=wrapped, force=True)
 
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local backend whose ``put`` never leaves a partial file.
+
+    The bytes go to ``<filepath>.tmp<pid>``, which then replaces
+    ``filepath`` in one ``os.replace``: the old file stays intact until the
+    new one is complete.
+    """
+
+    def put(self, obj: bytes, filepath) -> None:
+        filepath = str(filepath)
+        mkdir_or_exist(osp.dirname(filepath) or '.')
+        tmp = f'{filepath}.tmp{os.getpid()}'
+        try:
+            with open(tmp, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        finally:
+            if osp.exists(tmp):
+                os.remove(tmp)
+
+
+def install_atomic_saving() -> None:
+    """Make :class:`AtomicLocalBackend` mmengine's backend for local paths."""
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+
+
+def _summarise(keys: List[str], limit: int = 12) -> str:
+    shown = ', '.join(keys[:limit])
+    return shown + (f', ... ({len(keys) - limit} more)'
+                    if len(keys) > limit else '')
+
+
+def load_pretrained(model: torch.nn.Module,
+                    checkpoint: str,
+                    prefix: Optional[str] = None,
+                    convert: Optional[Callable[[Dict], Dict]] = None,
+                    ignore: Iterable[str] = (),
+                    map_location: str = 'cpu') -> Tuple[List[str], List[str]]:
+    """Load pretrained weights into ``model`` and report what did not match.
+
+    The checkpoint may be an mmengine checkpoint (``state_dict``), an
+    official release (``model``, as Swin/SMT/ConvNeXt publish) or a bare
+    state dict. Keys that match no parameter, parameters the checkpoint
+    lacks and shape mismatches are logged as one clear warning; a
+    checkpoint of which no key matches is an error.
+
+    Args:
+        model (nn.Module): the module to fill.
+        checkpoint (str): path or URL (loaded through mmengine, hence with
+            :func:`safe_torch_load`).
+        prefix (str, optional): keep only keys under this prefix (e.g.
+            ``'backbone.'`` for a detector checkpoint), with it stripped.
+        convert (callable, optional): maps checkpoint keys to the model's
+            (e.g. an official layout to ours).
+        ignore (Iterable[str]): key prefixes expected not to be used (e.g.
+            a classifier ``head.``): dropped and reported as ignored.
+        map_location (str): where tensors are loaded.
+
+    Returns:
+        tuple[list[str], list[str]]: missing and unexpected keys.
+    """
+    ckpt = mme_ckpt.CheckpointLoader.load_checkpoint(checkpoint, map_location)
+    state_dict = ckpt
+    for key in ('state_dict', 'model'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+            state_dict = ckpt[key]
+            break
+    if prefix:
+        prefix = prefix if prefix.endswith('.') else prefix + '.'
+        state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
+                      if k.startswith(prefix)}
+        if not state_dict:
+            raise KeyError(f'no key of checkpoint {checkpoint!r} starts with '
+                           f'prefix {prefix!r}')
+    if convert is not None:
+        state_dict = convert(dict(state_dict))
+    ignore = tuple(ignore)
+    ignored = sorted(k for k in state_dict if ignore and k.startswith(ignore))
+    own = model.state_dict()
+    mismatched = [
+        f'{k} (checkpoint {tuple(state_dict[k].shape)}, model '
+        f'{tuple(own[k].shape)})' for k in sorted(state_dict)
+        if k in own and tuple(own[k].shape) != tuple(state_dict[k].shape)
+    ]
+    skip = set(ignored) | {m.split(' ')[0] for m in mismatched}
+    state_dict = {k: v for k, v in state_dict.items() if k not in skip}
+    if own and not set(state_dict) & set(own):
+        raise ValueError(
+            f'checkpoint {checkpoint!r} does not fit {type(model).__name__}: '
+            f'none of its keys match (checkpoint: '
+            f'{_summarise(sorted(state_dict), 5)}; model: '
+            f'{_summarise(sorted(own), 5)})')
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    missing = sorted(k for k in missing if k not in skip)
+    name = f'{type(model).__name__} <- {checkpoint}'
+    lines = []
+    if missing:
+        lines.append(f'missing in checkpoint ({len(missing)}): '
+                     + _summarise(missing))
+    if unexpected:
+        lines.append(f'unexpected in checkpoint ({len(unexpected)}): '
+                     + _summarise(sorted(unexpected)))
+    if mismatched:
+        lines.append(f'shape mismatch, not loaded ({len(mismatched)}): '
+                     + _summarise(mismatched))
+    if ignored:
+        print_log(f'{name}: ignored {len(ignored)} keys this model does not '
+                  f'use ({_summarise(ignored, 4)})', logger='current')
+    if lines:
+        print_log(f'{name}: keys do not match the model:\n  '
+                  + '\n  '.join(lines), logger='current', level=30)
+    else:
+        print_log(f'{name}: all {len(own)} keys loaded', logger='current')
+    return missing, sorted(unexpected)

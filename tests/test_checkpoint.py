@@ -130,3 +130,27 @@ def test_getattr_is_restricted_to_history_buffer():
         _history_buffer_getattr(os, 'system')
     with pytest.raises(UnsafeCheckpointError):
         _history_buffer_getattr(HistoryBuffer, '__init__')
+
+
+def test_failed_save_keeps_the_good_checkpoint(runner_checkpoint, tmp_path):
+    from mmengine.fileio import get_file_backend
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    from mmplug.checkpoint import AtomicLocalBackend, install_atomic_saving
+    install_atomic_saving()
+    path = str(tmp_path / 'epoch_1.pth')
+    assert isinstance(get_file_backend(path), AtomicLocalBackend)
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path)
+    good = open(path, 'rb').read()
+
+    class Unpicklable:
+
+        def __reduce__(self):
+            raise RuntimeError('disk full')  # fails half-way through
+
+    with pytest.raises(RuntimeError, match='disk full'):
+        save_checkpoint({'state_dict': {'w': Unpicklable()}}, path)
+    with pytest.raises(TypeError):  # the write itself fails
+        get_file_backend(path).put('not bytes', path)
+    assert open(path, 'rb').read() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth']

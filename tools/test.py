@@ -1,22 +1,21 @@
 #!/usr/bin/env python
 """Evaluate a checkpoint of a detection or segmentation config."""
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
-
 from mmplug.apis import exit_on_user_error, test  # noqa: E402
+from mmplug.apis.cli import (add_config_args, add_run_args,  # noqa: E402
+                             parse_tool_args)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Test (evaluate) a checkpoint: COCO bbox/segm mAP for '
         'detection configs, mIoU for segmentation configs.')
-    parser.add_argument('config', help='test config file path')
+    add_config_args(parser)
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where to save logs and metrics')
     parser.add_argument(
@@ -26,20 +25,8 @@ def parse_args(argv=None):
                         help='save pictures of the predictions here')
     parser.add_argument('--tta', action='store_true',
                         help='test-time augmentation')
-    parser.add_argument(
-        '--trust-checkpoint', action='append', default=[], metavar='PATH',
-        help='unpickle this checkpoint without the mmengine allow-list '
-        '(only for files you trust: unpickling can run code)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value (lists as key="[a,b]")')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_run_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv=None):

@@ -1,22 +1,21 @@
 #!/usr/bin/env python
 """Train a detection (mmdet) or segmentation (mmseg) config."""
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
-
 from mmplug.apis import exit_on_user_error, train  # noqa: E402
+from mmplug.apis.cli import (add_config_args, add_run_args,  # noqa: E402
+                             parse_tool_args)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Train a detector or segmentor from an mmdet/mmseg '
         'config (the task follows the config\'s default_scope).')
-    parser.add_argument('config', help='train config file path')
+    add_config_args(parser)
     parser.add_argument('--work-dir', help='where to save logs and models')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a GPU)')
@@ -26,20 +25,8 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a path from the '
         'latest checkpoint in the work dir')
-    parser.add_argument(
-        '--trust-checkpoint', action='append', default=[], metavar='PATH',
-        help='unpickle this checkpoint without the mmengine allow-list '
-        '(only for files you trust: unpickling can run code)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value (lists as key="[a,b]")')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_run_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv=None):

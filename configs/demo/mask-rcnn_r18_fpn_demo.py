@@ -6,8 +6,8 @@ _base_ = ['../mask_rcnn/mask-rcnn_r18_fpn_1x_coco.py']
 data_root = 'data/demo/coco/'
 classes = ('circle', 'square', 'triangle', 'star')
 metainfo = dict(classes=classes)
-img_scale = (320, 320)
-max_epochs = 6
+img_scale = (256, 256)
+max_epochs = 4
 
 channels = 128  # FPN and head width (256 in the real config)
 
@@ -28,7 +28,7 @@ model = dict(
     # fewer proposals and sampled RoIs for images with at most 5 objects
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=128))),
+        rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
 
 train_pipeline = [
@@ -62,9 +62,9 @@ test_evaluator = val_evaluator
 # schedule: 160 images / 4 per batch = 40 iterations per epoch
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
-         milestones=[5], gamma=0.1),
+         milestones=[3], gamma=0.1),
 ]
 optim_wrapper = dict(clip_grad=dict(max_norm=10, norm_type=2))
 default_hooks = dict(

@@ -10,7 +10,7 @@ classes = ('wall', 'floor', 'sky', 'box', 'ball')
 metainfo = dict(classes=classes)
 crop_size = (256, 256)
 img_scale = (1280, 320)
-max_iters = 1000
+max_iters = 160
 channels = 128  # decode-head width (512 in the real config)
 
 model = dict(
@@ -49,10 +49,11 @@ test_dataloader = val_dataloader
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=50),
-    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=50, end=max_iters,
+         end=20),
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=20, end=max_iters,
          by_epoch=False),
 ]
+optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))

@@ -15,7 +15,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmplug.apis.config import check_datasets, load_config, task_of
-from mmplug.checkpoint import install_checkpoint_loader, trust_checkpoint
+from mmplug.checkpoint import (install_atomic_saving,
+                               install_checkpoint_loader, trust_checkpoint)
 
 
 def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
@@ -24,6 +25,7 @@ def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
     for path in trusted:
         trust_checkpoint(path)
     install_checkpoint_loader()
+    install_atomic_saving()
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:
@@ -46,7 +48,8 @@ def _init_cpu_dist(cfg: Config) -> None:
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
     cfg.model_wrapper_cfg = dict(
-        type='MMDistributedDataParallel', broadcast_buffers=False,
+        type='MMDistributedDataParallel', device_ids=None,
+        broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
 
 

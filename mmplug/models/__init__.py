@@ -1,9 +1,13 @@
 """mmplug models: importing this registers them in the ``mmplug`` scope.
 
-It also installs mmplug's checkpoint loader (see :mod:`mmplug.checkpoint`) so
-that mmengine-saved checkpoints load under torch >= 2.6 wherever a config
-imports ``mmplug.models``.
+It also installs mmplug's checkpoint handling (see :mod:`mmplug.checkpoint`)
+wherever a config imports ``mmplug.models``: mmengine-saved checkpoints load
+under torch >= 2.6, and checkpoints are written atomically.
 """
-from mmplug.checkpoint import install_checkpoint_loader
+from mmplug.checkpoint import install_atomic_saving, install_checkpoint_loader
 
 install_checkpoint_loader()
+install_atomic_saving()
+
+from .backbones import *  # noqa: F401,F403,E402
+from .layers import *  # noqa: F401,F403,E402

@@ -7,9 +7,9 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import argparse  # noqa: E402
 from typing import List, Optional  # noqa: E402
 
-from mmengine.config import DictAction  # noqa: E402
-
 from mmplug.apis.analysis import PARTS, benchmark  # noqa: E402
+from mmplug.apis.cli import (add_config_args, add_shape_arg,  # noqa: E402
+                             exit_on_user_error, parse_tool_args)
 from mmplug.apis.config import load_config  # noqa: E402
 
 DESCRIPTION = """\
@@ -25,15 +25,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config file (.py)')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs='+',
-        metavar='H W',
-        help='input height and width (one value: square); default 800 1280 '
-        'for detection (padded to a multiple of 32), 512 2048 for '
-        'segmentation')
+    add_config_args(parser)
+    add_shape_arg(parser)
     parser.add_argument(
         '--part',
         choices=PARTS,
@@ -49,16 +42,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--threads',
         type=int,
         help='torch.set_num_threads for the runs (default: torch default)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs as in mmengine, '
-        'e.g. model.backbone.depth=101')
-    args = parser.parse_args(argv)
-    if args.shape is not None and len(args.shape) not in (1, 2):
-        parser.error('--shape takes H W (or one value for a square)')
-    return args
+    return parse_tool_args(parser, argv)
 
 
 def format_result(result: dict) -> str:
@@ -80,14 +64,15 @@ def format_result(result: dict) -> str:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    result = benchmark(
-        cfg,
-        shape=args.shape,
-        part=args.part,
-        num_warmup=args.num_warmup,
-        num_runs=args.num_runs,
-        threads=args.threads)
+    with exit_on_user_error('benchmark.py'):
+        cfg = load_config(args.config, args.cfg_options)
+        result = benchmark(
+            cfg,
+            shape=args.shape,
+            part=args.part,
+            num_warmup=args.num_warmup,
+            num_runs=args.num_runs,
+            threads=args.threads)
     print(f'Config: {args.config}')
     print(format_result(result))
 

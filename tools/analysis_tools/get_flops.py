@@ -8,9 +8,9 @@ import argparse  # noqa: E402
 import textwrap  # noqa: E402
 from typing import List, Optional  # noqa: E402
 
-from mmengine.config import DictAction  # noqa: E402
-
 from mmplug.apis.analysis import get_flops  # noqa: E402
+from mmplug.apis.cli import (add_config_args, add_shape_arg,  # noqa: E402
+                             exit_on_user_error, parse_tool_args)
 from mmplug.apis.config import load_config  # noqa: E402
 
 DESCRIPTION = """\
@@ -27,25 +27,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', help='config file (.py)')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs='+',
-        metavar='H W',
-        help='input height and width (one value: square); default 800 1280 '
-        'for detection (padded to a multiple of 32), 512 2048 for '
-        'segmentation')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs as in mmengine, '
-        'e.g. model.backbone.depth=101')
-    args = parser.parse_args(argv)
-    if args.shape is not None and len(args.shape) not in (1, 2):
-        parser.error('--shape takes H W (or one value for a square)')
-    return args
+    add_config_args(parser)
+    add_shape_arg(parser)
+    return parse_tool_args(parser, argv)
 
 
 def format_result(result: dict) -> str:
@@ -88,9 +72,11 @@ def format_result(result: dict) -> str:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    with exit_on_user_error('get_flops.py'):
+        cfg = load_config(args.config, args.cfg_options)
+        result = get_flops(cfg, args.shape)
     print(f'Config: {args.config}')
-    print(format_result(get_flops(cfg, args.shape)))
+    print(format_result(result))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,3 @@
+from .smt_mixers import GlobalAttention, ScaleAwareModulation
+
+__all__ = ['GlobalAttention', 'ScaleAwareModulation']

@@ -1,0 +1,3 @@
+from .backbone import BaseBackbone, normalize_out_indices
+
+__all__ = ['BaseBackbone', 'normalize_out_indices']

@@ -1,0 +1,103 @@
+"""What every mmplug backbone shares: ``out_indices``, ``frozen_stages``,
+``norm_eval`` and pretrained loading with a key report."""
+from typing import Dict, List, Sequence, Tuple, Union
+
+from mmengine.model import BaseModule
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmplug.checkpoint import load_pretrained
+
+
+def normalize_out_indices(out_indices: Union[int, Sequence[int]],
+                          num_stages: int) -> Tuple[int, ...]:
+    """A new sorted tuple of stage indices in ``[0, num_stages)``.
+
+    Args:
+        out_indices (int | Sequence[int]): indices; negative ones count from
+            the last stage.
+        num_stages (int): number of stages.
+
+    Returns:
+        tuple[int]: the normalised indices.
+    """
+    if isinstance(out_indices, int):
+        out_indices = [out_indices]
+    result = []
+    for index in out_indices:
+        if not -num_stages <= index < num_stages:
+            raise ValueError(f'out_indices entry {index} is out of range for '
+                             f'{num_stages} stages')
+        result.append(index % num_stages)
+    if len(set(result)) != len(result):
+        raise ValueError(f'out_indices {tuple(out_indices)} repeat a stage')
+    return tuple(sorted(result))
+
+
+class BaseBackbone(BaseModule):
+    """Base of mmplug backbones (the mmdet contract).
+
+    Subclasses call :meth:`_setup_freezing` at the end of ``__init__`` and
+    implement :meth:`_frozen_modules`.
+
+    - ``frozen_stages``: ``-1`` freezes nothing, ``0`` the stem, ``k`` the
+      stem plus the first ``k`` stages (their parameters stop requiring
+      grad, their norms stay in eval mode), re-applied by :meth:`train`.
+    - ``norm_eval``: every ``_BatchNorm`` stays in eval mode in training.
+    - ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` loads
+      through :func:`mmplug.checkpoint.load_pretrained` with the subclass's
+      :meth:`convert_state_dict` and reports unmatched keys.
+    """
+
+    #: checkpoint key prefixes this model does not use (e.g. a classifier)
+    ignored_pretrained_keys: Tuple[str, ...] = ()
+
+    def _setup_freezing(self, frozen_stages: int, norm_eval: bool,
+                        num_stages: int) -> None:
+        if not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be in [-1, {num_stages}], '
+                             f'got {frozen_stages}')
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self._freeze_stages()
+
+    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
+        """The modules that ``frozen_stages`` (>= 0) freezes."""
+        raise NotImplementedError
+
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages < 0:
+            return
+        for module in self._frozen_modules(self.frozen_stages):
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'BaseBackbone':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def convert_state_dict(self, state_dict: Dict) -> Dict:
+        """Map a checkpoint's keys to this model's (identity by default)."""
+        return state_dict
+
+    def init_weights(self) -> None:
+        init_cfg = self.init_cfg if isinstance(self.init_cfg, dict) else None
+        if init_cfg is not None and init_cfg.get('type') == 'Pretrained':
+            load_pretrained(
+                self, init_cfg['checkpoint'], prefix=init_cfg.get('prefix'),
+                convert=self.convert_state_dict,
+                ignore=self.ignored_pretrained_keys)
+            self._is_init = True
+            return
+        super().init_weights()
+        self.init_from_scratch()
+
+    def init_from_scratch(self) -> None:
+        """Model-specific initialisation when no checkpoint is loaded."""
+
