@@ -48,6 +48,10 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint pickles objects that an mmengine checkpoint never has."""
 
 
+class CheckpointMismatchError(ValueError):
+    """Pretrained weights of which no key fits the model."""
+
+
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` restricted to what a pickled ``HistoryBuffer`` needs.
 
@@ -282,7 +286,7 @@ def load_pretrained(model: torch.nn.Module,
     skip = set(ignored) | {m.split(' ')[0] for m in mismatched}
     state_dict = {k: v for k, v in state_dict.items() if k not in skip}
     if own and not set(state_dict) & set(own):
-        raise ValueError(
+        raise CheckpointMismatchError(
             f'checkpoint {checkpoint!r} does not fit {type(model).__name__}: '
             f'none of its keys match (checkpoint: '
             f'{_summarise(sorted(state_dict), 5)}; model: '

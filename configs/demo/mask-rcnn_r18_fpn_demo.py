@@ -60,7 +60,8 @@ val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator
 
 # schedule: 160 images / 4 per batch = 40 iterations per epoch
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+# no validation while training: tools/test.py evaluates the result
+train_cfg = dict(max_epochs=max_epochs, val_begin=max_epochs + 1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,

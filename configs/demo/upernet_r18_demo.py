@@ -46,7 +46,8 @@ val_dataloader = dict(
         data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+# no validation while training: tools/test.py evaluates the result
+train_cfg = dict(max_iters=max_iters, val_begin=max_iters + 1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
          end=20),

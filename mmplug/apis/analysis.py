@@ -56,7 +56,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
 from torch import Tensor, nn
 
-from mmplug.apis.config import task_of
+from mmplug.apis.config import ConfigError, task_of
 
 #: Input size (H, W) when none is given: 1280x800 for detection (COCO test
 #: scale), 2048x512 for segmentation (ADE20K at 512 crops, Cityscapes-like).
@@ -125,7 +125,7 @@ def resolve_shape(cfg: Config, shape: ShapeLike = None) -> Tuple[int, int]:
     elif len(shape) == 1:
         shape = (shape[0], shape[0])
     if len(shape) != 2 or min(shape) <= 0:
-        raise ValueError(f'shape must be (H, W) > 0, got {shape!r}')
+        raise ConfigError(f'shape must be (H, W) > 0, got {shape!r}')
     return int(shape[0]), int(shape[1])
 
 
@@ -543,10 +543,10 @@ def _part_fn(model: nn.Module, part: str, inputs: Tensor,
         return partial(model.backbone, inputs)
     if part == 'neck':
         if not getattr(model, 'with_neck', False):
-            raise ValueError(f'{type(model).__name__} has no neck: '
+            raise ConfigError(f'{type(model).__name__} has no neck: '
                              "use part='backbone' or 'model'")
         return partial(model.extract_feat, inputs)
-    raise ValueError(f'part must be one of {PARTS}, got {part!r}')
+    raise ConfigError(f'part must be one of {PARTS}, got {part!r}')
 
 
 def _timed_runs(run: Callable[[], Any], num_runs: int,
@@ -624,9 +624,9 @@ def benchmark(cfg: Config,
         ``/proc/self/statm``).
     """
     if part not in PARTS:
-        raise ValueError(f'part must be one of {PARTS}, got {part!r}')
+        raise ConfigError(f'part must be one of {PARTS}, got {part!r}')
     if num_runs < 1 or num_warmup < 0:
-        raise ValueError('need num_runs >= 1 and num_warmup >= 0')
+        raise ConfigError('need num_runs >= 1 and num_warmup >= 0')
     device = torch.device(device or
                           ('cuda' if torch.cuda.is_available() else 'cpu'))
     with _seeded(seed):

@@ -8,16 +8,16 @@ from typing import Iterator, List, Optional
 
 from mmengine.config import DictAction
 
-from mmplug.apis.config import DatasetNotFoundError
-from mmplug.checkpoint import UnsafeCheckpointError
+from mmplug.apis.config import ConfigError
+from mmplug.checkpoint import CheckpointMismatchError, UnsafeCheckpointError
 
 # mmengine 0.10.7 resolves `mmdet::`/`mmseg::` bases through pkg_resources,
 # whose deprecation warning would open every tool's output.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 #: Errors caused by the user's input, shown as one clear line, no traceback.
-USER_ERRORS = (DatasetNotFoundError, UnsafeCheckpointError, FileNotFoundError,
-               ValueError, RuntimeError)
+USER_ERRORS = (ConfigError, FileNotFoundError, UnsafeCheckpointError,
+               CheckpointMismatchError)
 
 
 @contextlib.contextmanager

@@ -6,12 +6,22 @@ from mmengine.config import Config, ConfigDict
 
 #: Where the README explains how to lay out COCO and ADE20K.
 DATASET_DOCS = "README.md, section 'Dataset preparation'"
+#: Where the README lists the official checkpoints the configs expect.
+WEIGHTS_DOCS = "README.md, section 'Pretrained weights'"
 
 TASKS = {'mmdet': 'det', 'mmseg': 'seg'}
 
 
+class ConfigError(ValueError):
+    """A config or a tool option that cannot work as given."""
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """A path a config's dataset needs does not exist."""
+
+
+class PretrainedNotFoundError(FileNotFoundError):
+    """A local checkpoint a config's ``init_cfg`` names does not exist."""
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -38,7 +48,7 @@ def task_of(cfg: Config) -> str:
     """``'det'`` or ``'seg'``, from the config's ``default_scope``."""
     scope = cfg.get('default_scope')
     if scope not in TASKS:
-        raise ValueError(
+        raise ConfigError(
             f"config has default_scope={scope!r}: mmplug's tools run "
             "detection ('mmdet') and segmentation ('mmseg') configs; "
             'inherit configs/_base_/default_runtime_det.py or '
@@ -87,3 +97,28 @@ def check_datasets(cfg: Config,
                     f'{split} data not found: {path!r} does not exist '
                     f'(looked from {osp.abspath(".")}). Prepare the dataset '
                     f'as described in {DATASET_DOCS}.')
+
+
+def _pretrained_inits(node) -> Iterable[dict]:
+    """Every ``dict(type='Pretrained', ...)`` inside a (model) config."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
+            yield node
+        for value in node.values():
+            yield from _pretrained_inits(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _pretrained_inits(value)
+
+
+def check_pretrained(cfg: Config) -> None:
+    """Raise :class:`PretrainedNotFoundError` for a missing local
+    ``Pretrained`` checkpoint of ``cfg.model`` (URLs are not checked)."""
+    for init in _pretrained_inits(cfg.model):
+        path = init['checkpoint']
+        if '://' not in path and not osp.isfile(path):
+            raise PretrainedNotFoundError(
+                f'pretrained weights not found: {path!r} (an init_cfg of the '
+                f'model). Get them as described in {WEIGHTS_DOCS}, or train '
+                'from scratch with --cfg-options '
+                'model.backbone.init_cfg=None.')

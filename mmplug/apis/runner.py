@@ -14,7 +14,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmplug.apis.config import check_datasets, load_config, task_of
+from mmplug.apis.config import (ConfigError, check_datasets,
+                                check_pretrained, load_config, task_of)
 from mmplug.checkpoint import (install_atomic_saving,
                                install_checkpoint_loader, trust_checkpoint)
 
@@ -43,7 +44,7 @@ def _init_cpu_dist(cfg: Config) -> None:
     the model with ``device_ids=[LOCAL_RANK]``, both of which fail on CPU.
     """
     if cfg.launcher != 'pytorch':
-        raise RuntimeError(f'--launcher {cfg.launcher} needs GPUs; on CPU use '
+        raise ConfigError(f'--launcher {cfg.launcher} needs GPUs; on CPU use '
                            'tools/dist_train.sh (torchrun, gloo)')
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
@@ -90,7 +91,7 @@ def build_train_cfg(config: str,
     cfg = _prepare(config, work_dir, cfg_options, launcher, trusted)
     if amp:
         if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a GPU: mmengine\'s '
+            raise ConfigError('--amp needs a GPU: mmengine\'s '
                                'AmpOptimWrapper does not run on CPU')
         if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -98,7 +99,7 @@ def build_train_cfg(config: str,
     if auto_scale_lr:
         scale = cfg.get('auto_scale_lr') or {}
         if 'base_batch_size' not in scale:
-            raise RuntimeError(
+            raise ConfigError(
                 '--auto-scale-lr needs `auto_scale_lr = dict(enable=False, '
                 'base_batch_size=N)` in the config (N: the total batch size '
                 'its learning rate was tuned for)')
@@ -125,6 +126,7 @@ def train(config: str, **kwargs) -> Runner:
     cfg = build_train_cfg(config, **kwargs)
     splits = ['train'] + (['val'] if cfg.get('val_cfg') else [])
     check_datasets(cfg, splits)
+    check_pretrained(cfg)
     runner = _build_runner(cfg)
     runner.train()
     return runner
@@ -157,7 +159,7 @@ def _det_tta(cfg: Config) -> None:
 def _seg_tta(cfg: Config) -> None:
     """Wrap the model in mmseg's TTA model (multi-scale + flip pipeline)."""
     if 'tta_pipeline' not in cfg:
-        raise RuntimeError('--tta needs `tta_pipeline` in the config (the '
+        raise ConfigError('--tta needs `tta_pipeline` in the config (the '
                            'ADE20K base configs define one)')
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     cfg.tta_model.module = cfg.model
@@ -205,7 +207,7 @@ def build_test_cfg(config: str,
     if out is not None:
         if task == 'det':
             if not out.endswith(('.pkl', '.pickle')):
-                raise ValueError(f'--out must be a .pkl file, got {out}')
+                raise ConfigError(f'--out must be a .pkl file, got {out}')
             evaluators = cfg.test_evaluator
             if isinstance(evaluators, dict):
                 evaluators = [evaluators]

@@ -88,3 +88,17 @@ def test_config_outside_repo_inherits_ours(repo_root, tmp_path):
     model = MODELS.build(cfg.model)
     assert model.roi_head.bbox_head.num_classes == 2
     assert model.neck.out_channels == 128  # from our demo config
+
+
+def test_missing_pretrained_weights_are_named(tmp_path):
+    from mmplug.apis import PretrainedNotFoundError, check_pretrained
+    cfg = load_config('configs/smt_maskrcnn_1x.py')
+    with pytest.raises(PretrainedNotFoundError) as err:
+        check_pretrained(cfg)
+    assert "'checkpoints/smt_small.pth'" in str(err.value)
+    assert "section 'Pretrained weights'" in str(err.value)
+    cfg.model.backbone.init_cfg = None
+    check_pretrained(cfg)  # from scratch: nothing to check
+    cfg.model.backbone.init_cfg = dict(type='Pretrained',
+                                       checkpoint='https://x/y.pth')
+    check_pretrained(cfg)  # URLs are left to the loader

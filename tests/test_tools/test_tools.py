@@ -46,7 +46,7 @@ val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=2, val_interval=2)
+train_cfg = dict(max_epochs=2, val_interval=2, val_begin=1)
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=-1),
                      logger=dict(interval=1))
 """)
@@ -126,7 +126,7 @@ data_root = {root!r}
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=3, val_interval=3)
+train_cfg = dict(max_iters=3, val_interval=3, val_begin=1)
 default_hooks = dict(checkpoint=dict(interval=3), logger=dict(interval=1))
 """)
     work_dir = str(tmp_path / 'work')

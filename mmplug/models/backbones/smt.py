@@ -171,6 +171,37 @@ def convert_smt(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
     return converted
 
 
+def infer_smt_arch(state_dict: Dict[str, Tensor]) -> dict:
+    """The ``arch`` dict of an SMT state dict (ours or official, after
+    :func:`convert_smt`): widths, depths, MLP ratios, stem kernel, heads
+    and layer scale, read from the keys and shapes.
+
+    Raises:
+        ValueError: the keys are not those of a 4-stage SMT.
+    """
+    depths = []
+    for stage in range(1, 5):
+        blocks = {int(m.group(1)) for k in state_dict
+                  for m in [re.match(rf'block{stage}\.(\d+)\.', k)] if m}
+        if not blocks or f'norm{stage}.weight' not in state_dict:
+            raise ValueError(f'not an SMT state dict: no block{stage}.* or '
+                             f'norm{stage}.weight')
+        depths.append(max(blocks) + 1)
+    dims = [state_dict[f'norm{i}.weight'].shape[0] for i in range(1, 5)]
+    ratios = [
+        state_dict[f'block{i + 1}.0.mlp.fc1.weight'].shape[0] / dims[i]
+        for i in range(4)
+    ]
+    msa_heads = [-1, -1, 8, 16]
+    arch = dict(
+        embed_dims=dims, depths=depths,
+        mlp_ratios=[int(r) if r == int(r) else r for r in ratios],
+        stem_kernel=state_dict['patch_embed1.conv.0.weight'].shape[-1],
+        msa_heads=msa_heads,
+        layer_scale='block1.0.gamma_1' in state_dict)
+    return arch
+
+
 @MODELS.register_module()
 class SMT(BaseBackbone):
     """SMT backbone (Scale-Aware Modulation Meet Transformer).

@@ -204,3 +204,44 @@ def test_docstring_example():
     for test in doctest.DocTestFinder().find(SMT, 'SMT', globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+@pytest.mark.parametrize('detector', [False, True])
+def test_converter_tool(tmp_path, detector):
+    import subprocess
+    import sys
+    src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
+    state = _official_checkpoint(src, SMT(arch=TINY), rename_dw=detector,
+                                 prefix='backbone.' if detector else '')
+    if detector:
+        ckpt = torch.load(src)
+        ckpt['state_dict']['neck.lateral_convs.0.conv.weight'] = \
+            torch.zeros(1)
+        ckpt['state_dict']['backbone.block2.0.attn.mystery'] = torch.zeros(1)
+        torch.save(ckpt, src)
+    import os.path as osp
+    tool = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
+                    'model_converters', 'smt_to_mmplug.py')
+    res = subprocess.run([sys.executable, tool, src, dst],
+                         capture_output=True, text=True)
+    if detector:  # the unknown key is reported and the exit status says so
+        assert res.returncode == 1
+        assert 'unmapped backbone keys (1): block2.0.attn.mystery' in \
+            res.stdout
+    else:
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert 'unmapped backbone keys (0)' in res.stdout
+    out = torch.load(dst)['state_dict']
+    prefix = 'backbone.' if detector else ''
+    backbone = {k[len(prefix):]: v for k, v in out.items()
+                if k.startswith(prefix) and 'mystery' not in k
+                and 'head.' not in k}
+    model = SMT(arch=TINY)
+    model.load_state_dict(backbone, strict=True)
+    key = 'block3.1.attn.local_conv.weight'
+    torch.testing.assert_close(
+        model.state_dict()[key],
+        state[prefix + key.replace('local_conv.', 'dw_conv.')
+              if detector else key])
+    if detector:
+        assert 'neck.lateral_convs.0.conv.weight' in out

@@ -1,0 +1,29 @@
+# SMT-S Cascade Mask R-CNN FPN 3x (paper: 51.9 box AP / 44.7 mask AP, 78M,
+# 744G): 4conv1fc bbox heads with GIoU loss, multi-scale + crop training,
+# AdamW lr 1e-4, weight decay 0.05. mmdet's ConvNeXt Cascade config provides
+# the heads and the pipeline; the backbone and optimizer are SMT's.
+# Needs checkpoints/smt_small.pth.
+_base_ = 'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py'  # noqa
+
+custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmplug.SMT',
+        arch='small',
+        out_indices=(0, 1, 2, 3),
+        drop_path_rate=0.2,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='checkpoints/smt_small.pth')),
+    neck=dict(in_channels=[64, 128, 256, 512]))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999),
+                   weight_decay=0.05))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=500),
+    dict(type='MultiStepLR', begin=0, end=36, by_epoch=True,
+         milestones=[27, 33], gamma=0.1),
+]

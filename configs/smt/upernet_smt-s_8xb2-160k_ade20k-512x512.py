@@ -1,0 +1,36 @@
+# SMT-S UPerNet on ADE20K, 160k iterations at 512x512, 8 GPUs x 2 images
+# (paper: 49.2 / 50.2 mIoU single / multi-scale, 50M, 935G at 512x2048):
+# AdamW lr 6e-5, weight decay 0.01, 1500-iteration linear warmup, then
+# linear (poly 1.0) decay; drop path 0.2. Needs checkpoints/smt_small.pth.
+_base_ = [
+    '../_base_/models/upernet_r50.py',
+    '../_base_/datasets/ade20k.py',
+    '../_base_/schedules/schedule_160k.py',
+    '../_base_/default_runtime_seg.py',
+]
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    pretrained=None,
+    backbone=dict(
+        _delete_=True,
+        type='mmplug.SMT',
+        arch='small',
+        out_indices=(0, 1, 2, 3),
+        drop_path_rate=0.2,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='checkpoints/smt_small.pth')),
+    decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=150),
+    auxiliary_head=dict(in_channels=256, num_classes=150))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999),
+                   weight_decay=0.01))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
+         end=1500),
+    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=160000,
+         by_epoch=False),
+]
+train_dataloader = dict(batch_size=2)
