@@ -225,6 +225,12 @@ def install_atomic_saving() -> None:
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
 
 
+def install() -> None:
+    """Install both: safe loading and atomic saving (idempotent)."""
+    install_checkpoint_loader()
+    install_atomic_saving()
+
+
 def _summarise(keys: List[str], limit: int = 12) -> str:
     shown = ', '.join(keys[:limit])
     return shown + (f', ... ({len(keys) - limit} more)'

@@ -58,3 +58,4 @@ optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+randomness = dict(seed=0)  # repeatable demo figures

@@ -16,8 +16,7 @@ from mmengine.runner import Runner
 
 from mmplug.apis.config import (ConfigError, check_datasets,
                                 check_pretrained, load_config, task_of)
-from mmplug.checkpoint import (install_atomic_saving,
-                               install_checkpoint_loader, trust_checkpoint)
+from mmplug.checkpoint import install, trust_checkpoint
 
 
 def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
@@ -25,8 +24,7 @@ def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
     """Load a config and apply what train and test share."""
     for path in trusted:
         trust_checkpoint(path)
-    install_checkpoint_loader()
-    install_atomic_saving()
+    install()
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:

@@ -4,10 +4,9 @@ It also installs mmplug's checkpoint handling (see :mod:`mmplug.checkpoint`)
 wherever a config imports ``mmplug.models``: mmengine-saved checkpoints load
 under torch >= 2.6, and checkpoints are written atomically.
 """
-from mmplug.checkpoint import install_atomic_saving, install_checkpoint_loader
+from mmplug.checkpoint import install
 
-install_checkpoint_loader()
-install_atomic_saving()
+install()
 
 from .backbones import *  # noqa: F401,F403,E402
 from .layers import *  # noqa: F401,F403,E402

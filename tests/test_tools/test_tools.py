@@ -91,6 +91,14 @@ def test_det_train_then_test(det_run, det_config, tmp_path):
     assert len(glob.glob(osp.join(show, '*.jpg'))) == 4  # 4 val images
 
 
+def test_det_test_with_tta(det_run, det_config, tmp_path):
+    work_dir, _ = det_run
+    out = ok(run(osp.join(TOOLS, 'test.py'), det_config,
+                 osp.join(work_dir, 'epoch_2.pth'), '--work-dir',
+                 str(tmp_path), '--tta'))
+    assert 'DetTTAModel' in out and 'coco/bbox_mAP' in out
+
+
 def test_det_resume(det_run, det_config):
     work_dir, _ = det_run
     second = osp.join(work_dir, 'epoch_2.pth')
