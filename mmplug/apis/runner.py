@@ -132,6 +132,10 @@ def train(config: str, **kwargs) -> Runner:
 
 def _det_tta(cfg: Config) -> None:
     """Wrap the model in mmdet's TTA model, with a flip pipeline by default."""
+    if cfg.model.get('roi_head', {}).get('mask_head'):
+        raise ConfigError('--tta: mmdet 3.3.0\'s DetTTAModel merges boxes '
+                          'only and does not support instance segmentation '
+                          '(a mask head); test without --tta')
     if 'tta_model' not in cfg:
         cfg.tta_model = dict(
             type='DetTTAModel',
