@@ -196,7 +196,6 @@ def install_checkpoint_loader() -> None:
             prefixes=prefixes, loader=wrapped, force=True)
 
 
-
 class AtomicLocalBackend(LocalBackend):
     """mmengine's local backend whose ``put`` never leaves a partial file.
 
