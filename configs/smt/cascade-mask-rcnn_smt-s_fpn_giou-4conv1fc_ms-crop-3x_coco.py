@@ -3,18 +3,14 @@
 # AdamW lr 1e-4, weight decay 0.05. mmdet's ConvNeXt Cascade config provides
 # the heads and the pipeline; the backbone and optimizer are SMT's.
 # Needs checkpoints/smt_small.pth.
-_base_ = 'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py'  # noqa
+_base_ = [
+    'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py',  # noqa
+    '../_base_/models/smt-s.py',
+]
 
 custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.SMT',
-        arch='small',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/smt_small.pth')),
+    backbone={{_base_.smt_s_backbone}},
     neck=dict(in_channels=[64, 128, 256, 512]))
 optim_wrapper = dict(
     _delete_=True,

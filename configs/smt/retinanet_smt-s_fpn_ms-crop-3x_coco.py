@@ -6,16 +6,10 @@ _base_ = [
     '../_base_/datasets/coco_detection_ms-crop.py',
     '../_base_/schedules/adamw_3x.py',
     '../_base_/default_runtime_det.py',
+    '../_base_/models/smt-s.py',
 ]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.SMT',
-        arch='small',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/smt_small.pth')),
+    backbone={{_base_.smt_s_backbone}},
     neck=dict(in_channels=[64, 128, 256, 512], start_level=1,
               add_extra_convs='on_input'))
 optim_wrapper = dict(optimizer=dict(lr=1e-4), paramwise_cfg=None)

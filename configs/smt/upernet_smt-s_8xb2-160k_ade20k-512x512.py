@@ -7,19 +7,13 @@ _base_ = [
     '../_base_/datasets/ade20k.py',
     '../_base_/schedules/schedule_160k.py',
     '../_base_/default_runtime_seg.py',
+    '../_base_/models/smt-s.py',
 ]
 crop_size = (512, 512)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.SMT',
-        arch='small',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.2,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/smt_small.pth')),
+    backbone={{_base_.smt_s_backbone}},
     decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=150),
     auxiliary_head=dict(in_channels=256, num_classes=150))
 optim_wrapper = dict(

@@ -1,29 +1,12 @@
-# COCO boxes with the DETR-style multi-scale + crop training pipeline (see
-# coco_instance_ms-crop.py), for box-only detectors such as RetinaNet.
-_base_ = 'mmdet::_base_/datasets/coco_detection.py'
+# COCO boxes with the DETR-style multi-scale + crop training pipeline
+# (ms_crop_aug.py), for box-only detectors such as RetinaNet.
+_base_ = ['mmdet::_base_/datasets/coco_detection.py', './ms_crop_aug.py']
 
-ms_scales = [(480, 1333), (512, 1333), (544, 1333), (576, 1333),
-             (608, 1333), (640, 1333), (672, 1333), (704, 1333),
-             (736, 1333), (768, 1333), (800, 1333)]
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandomChoice',
-        transforms=[
-            [dict(type='RandomChoiceResize', scales=ms_scales,
-                  keep_ratio=True)],
-            [
-                dict(type='RandomChoiceResize',
-                     scales=[(400, 1333), (500, 1333), (600, 1333)],
-                     keep_ratio=True),
-                dict(type='RandomCrop', crop_type='absolute_range',
-                     crop_size=(384, 600), allow_negative_crop=True),
-                dict(type='RandomChoiceResize', scales=ms_scales,
-                     keep_ratio=True),
-            ],
-        ]),
+    {{_base_.ms_crop_aug}},
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
