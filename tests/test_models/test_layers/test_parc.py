@@ -1,0 +1,100 @@
+"""ParC against its definition; the spatial and FFT forms agree."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmplug.models.layers.parc import FFT_CROSSOVER, ParC
+
+
+def reference(parc: ParC, x: torch.Tensor) -> torch.Tensor:
+    """y[i] = b + sum_k w[k] * (x + pe)[(i + k) mod L], written out."""
+    dim = parc.dim
+    length = x.shape[dim]
+    if parc.meta_pe is not None:
+        x = x + F.interpolate(parc.meta_pe, tuple(x.shape[-2:]),
+                              mode='bilinear', align_corners=True)
+    w = parc.instance_kernel(length).reshape(parc.channels, length)
+    y = torch.zeros_like(x) + parc.bias.view(1, -1, 1, 1)
+    for k in range(length):
+        shifted = torch.roll(x, shifts=-k, dims=dim)  # x[(i + k) mod L]
+        y = y + w[:, k].view(1, -1, 1, 1) * shifted
+    return y
+
+
+@pytest.mark.parametrize('direction', ['H', 'W'])
+@pytest.mark.parametrize('hw', [(14, 14), (13, 9), (25, 42), (8, 31)])
+def test_both_forms_equal_the_definition(direction, hw):
+    torch.manual_seed(0)
+    spatial = ParC(6, kernel_size=14, direction=direction, impl='spatial')
+    fft = ParC(6, kernel_size=14, direction=direction, impl='fft')
+    fft.load_state_dict(spatial.state_dict())
+    x = torch.randn(2, 6, *hw, dtype=torch.float32)
+    expected = reference(spatial, x)
+    torch.testing.assert_close(spatial(x), expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fft(x), expected, atol=1e-5, rtol=1e-5)
+
+
+def _grads(impl, direction, hw, dtype):
+    torch.manual_seed(0)
+    parc = ParC(6, 7, direction, impl=impl).to(dtype)
+    x = torch.randn(2, 6, *hw, dtype=dtype, requires_grad=True)
+    (parc(x) * torch.linspace(-1, 1, hw[1], dtype=dtype)).sum().backward()
+    return [x.grad] + [p.grad for p in parc.parameters()]
+
+
+@pytest.mark.parametrize('direction', ['H', 'W'])
+@pytest.mark.parametrize('hw', [(14, 14), (13, 9), (25, 42)])
+def test_gradients_agree(direction, hw):
+    # float64: the two forms are the same function, to rounding
+    for a, b in zip(_grads('spatial', direction, hw, torch.float64),
+                    _grads('fft', direction, hw, torch.float64)):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+    # float32: input gradients to 1e-5; parameter gradients sum over
+    # N*H*W terms, where fp32 rounding of the FFT reaches ~4e-5 relative
+    spatial = _grads('spatial', direction, hw, torch.float32)
+    fft = _grads('fft', direction, hw, torch.float32)
+    torch.testing.assert_close(spatial[0], fft[0], atol=1e-5, rtol=1e-5)
+    for a, b in zip(spatial[1:], fft[1:]):
+        scale = a.abs().max().item()
+        assert (a - b).abs().max().item() <= 1e-4 * max(scale, 1.)
+
+
+def test_kernel_resizing():
+    parc = ParC(4, kernel_size=7, direction='W')
+    assert parc.instance_kernel(7) is parc.weight  # native size: as is
+    resized = parc.instance_kernel(13)
+    assert resized.shape == (4, 1, 1, 13)
+    # align_corners=True keeps the end points
+    torch.testing.assert_close(resized[..., 0], parc.weight[..., 0])
+    torch.testing.assert_close(resized[..., -1], parc.weight[..., -1])
+
+
+def test_auto_picks_by_crossover(monkeypatch):
+    parc = ParC(4, 7, impl='auto')
+    assert not parc.use_fft(FFT_CROSSOVER - 1)
+    assert parc.use_fft(FFT_CROSSOVER)
+    assert ParC(4, 7, impl='fft').use_fft(3)
+    assert not ParC(4, 7, impl='spatial').use_fft(1000)
+
+
+def test_parameters_and_errors():
+    parc = ParC(8, 14, 'H')
+    assert parc.weight.shape == (8, 1, 14, 1)
+    assert parc.meta_pe.shape == (1, 8, 14, 1)
+    assert parc.bias.shape == (8, ) and torch.all(parc.bias == 0)
+    assert ParC(8, 14, 'W', use_pe=False).meta_pe is None
+    with pytest.raises(ValueError, match="direction must be 'H' or 'W'"):
+        ParC(8, 14, 'X')
+    with pytest.raises(ValueError, match='impl must be'):
+        ParC(8, 14, impl='cuda')
+
+
+def test_registered_and_docstring():
+    import doctest
+
+    from mmplug.registry import MODELS
+    assert MODELS.get('ParC') is ParC
+    runner = doctest.DocTestRunner()
+    for test in doctest.DocTestFinder().find(ParC, 'ParC', globs={}):
+        runner.run(test)
+    assert runner.failures == 0 and runner.tries > 0
