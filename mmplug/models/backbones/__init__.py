@@ -1,3 +1,5 @@
+from .parc_convnext import ParCConvNeXt
+from .parc_resnet import ParCResNet
 from .smt import SMT
 
-__all__ = ['SMT']
+__all__ = ['ParCConvNeXt', 'ParCResNet', 'SMT']

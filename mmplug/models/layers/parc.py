@@ -12,10 +12,14 @@ One direction (``'H'`` here; ``'W'`` is the same along the width), for a map
 
     y[n, c, i, j] = b[c] + sum_k w_H[c, k] * (x + pe_H)[n, c, (i + k) mod H, j]
 
-a depthwise circular cross-correlation over the whole axis. ``impl='spatial'``
+a depthwise circular cross-correlation over the whole axis (``dense=True``: a
+full one, summing over input channels too, as in ParC-ResNet's
+bottlenecks). ``impl='spatial'``
 computes it with circular padding and a depthwise conv (O(H^2) per column),
 ``impl='fft'`` as ``irfft(rfft(x) * conj(rfft(w)))`` (O(H log H)).
 """
+import re
+
 import torch
 import torch.nn.functional as F
 from mmengine.model.weight_init import trunc_normal_
@@ -30,9 +34,37 @@ from mmplug.registry import MODELS
 FFT_CROSSOVER = 20
 
 
+#: official ParC key fragments -> ours: the public ParC-Net release
+#: (``gcc_H.gcc_conv.weight``, ``gcc_H.pe``; ParC-ResNet50 ``parc_H.*``) and
+#: the authors' research and downstream code (``gcc_conv_1H.weight``,
+#: ``gcc_conv_1H.meta_pe``)
+OFFICIAL_PARC_KEYS = (
+    (r'\.(?:gcc|parc)_([HW])\.gcc_conv\.(weight|bias)$',
+     r'.parc.parc_\1.\2'),
+    (r'\.(?:gcc|parc)_([HW])\.pe$', r'.parc.parc_\1.meta_pe'),
+    (r'\.gcc_conv_1(H)\.', r'.parc.parc_\1.'),
+    (r'\.gcc_conv_2(W)\.', r'.parc.parc_\1.'),
+)
+
+
+def rename_official_parc_key(key: str) -> str:
+    """An official ParC checkpoint key -> the :class:`ParCMixer` key.
+
+    ``...gcc_H.gcc_conv.weight`` and ``...gcc_conv_1H.weight`` become
+    ``...parc.parc_h.weight``; ``gcc_H.pe``/``gcc_conv_1H.meta_pe`` become
+    ``parc.parc_h.meta_pe`` (W likewise). Shapes need no change: both
+    layouts store the kernels, biases and PEs as :class:`ParC` does. Other
+    keys are returned as they are.
+    """
+    for pattern, repl in OFFICIAL_PARC_KEYS:
+        key = re.sub(pattern, repl, key)
+    return re.sub(r'\.parc_([HW])\.',
+                  lambda m: f'.parc_{m.group(1).lower()}.', key)
+
+
 @MODELS.register_module()
 class ParC(nn.Module):
-    """Position-aware circular convolution along one axis (depthwise).
+    """Position-aware circular convolution along one axis.
 
     Args:
         channels (int): channels C.
@@ -42,6 +74,8 @@ class ParC(nn.Module):
         impl (str): ``'spatial'``, ``'fft'`` or ``'auto'`` (FFT from
             :data:`FFT_CROSSOVER` on). All give the same function.
         use_pe (bool): add the positional embedding. Defaults to True.
+        dense (bool): a full (C -> C) convolution instead of a depthwise
+            one; the kernel is then (C, C, K, 1). Defaults to False.
 
     Example:
         >>> import torch
@@ -56,7 +90,8 @@ class ParC(nn.Module):
                  kernel_size: int,
                  direction: str = 'H',
                  impl: str = 'auto',
-                 use_pe: bool = True):
+                 use_pe: bool = True,
+                 dense: bool = False):
         super().__init__()
         if direction not in ('H', 'W'):
             raise ValueError(f"direction must be 'H' or 'W', got "
@@ -65,9 +100,10 @@ class ParC(nn.Module):
             raise ValueError(f"impl must be 'spatial', 'fft' or 'auto', got "
                              f'{impl!r}')
         self.channels, self.kernel_size = channels, kernel_size
-        self.direction, self.impl = direction, impl
+        self.direction, self.impl, self.dense = direction, impl, dense
         shape = (kernel_size, 1) if direction == 'H' else (1, kernel_size)
-        self.weight = nn.Parameter(torch.empty(channels, 1, *shape))
+        self.weight = nn.Parameter(
+            torch.empty(channels, channels if dense else 1, *shape))
         self.bias = nn.Parameter(torch.zeros(channels))
         self.meta_pe = nn.Parameter(torch.empty(1, channels, *shape)) \
             if use_pe else None
@@ -92,8 +128,8 @@ class ParC(nn.Module):
         return self.impl == 'fft'
 
     def instance_kernel(self, length: int) -> Tensor:
-        """The meta kernel resized to ``length``: (C, 1, L, 1) or (C, 1, 1,
-        L)."""
+        """The meta kernel resized to ``length``: (C, 1 or C, L, 1) or
+        (C, 1 or C, 1, L)."""
         size = (length, 1) if self.direction == 'H' else (1, length)
         if self.weight.shape[-2:] == size:
             return self.weight
@@ -118,22 +154,59 @@ class ParC(nn.Module):
         return self._spatial(x, kernel)
 
     def _spatial(self, x: Tensor, kernel: Tensor) -> Tensor:
-        """Circular padding (the first L-1 entries appended) + depthwise
-        valid conv."""
+        """Circular padding (the first L-1 entries appended) + valid conv."""
         head = x.narrow(self.dim, 0, x.shape[self.dim] - 1)
         return F.conv2d(torch.cat([x, head], dim=self.dim), kernel,
-                        self.bias, groups=self.channels)
+                        self.bias, groups=1 if self.dense else self.channels)
 
     def _fft(self, x: Tensor, kernel: Tensor) -> Tensor:
-        """``irfft(rfft(x) * conj(rfft(kernel)))`` along the axis."""
+        """``irfft(rfft(x) * conj(rfft(kernel)))`` along the axis (summed
+        over input channels when dense)."""
         length = x.shape[self.dim]
-        kernel = kernel.reshape(1, self.channels, *kernel.shape[-2:])
-        spec = torch.fft.rfft(x, dim=self.dim) * torch.fft.rfft(
-            kernel, dim=self.dim).conj()
+        spec_x = torch.fft.rfft(x, dim=self.dim)
+        spec_k = torch.fft.rfft(kernel, dim=self.dim).conj()
+        if self.dense:  # (O, C, F, 1) or (O, C, 1, F) -> (O, C, F)
+            spec = torch.einsum(
+                'ncfw,ocf->nofw' if self.dim == 2 else 'nchf,ocf->nohf',
+                spec_x, spec_k.flatten(2))
+        else:
+            spec = spec_x * spec_k.transpose(0, 1)
         y = torch.fft.irfft(spec, n=length, dim=self.dim)
         return y + self.bias.view(1, -1, 1, 1)
 
     def extra_repr(self) -> str:
         return (f'{self.channels}, kernel_size={self.kernel_size}, '
-                f'direction={self.direction!r}, impl={self.impl!r}')
+                f'direction={self.direction!r}, impl={self.impl!r}' +
+                (', dense=True' if self.dense else ''))
 
+
+@MODELS.register_module()
+class ParCMixer(nn.Module):
+    """The token mixer of a ParC block: the first half of the channels runs
+    through an H-ParC, the second half through a W-ParC.
+
+    Args:
+        dim (int): channels C (even).
+        kernel_size (int): meta kernel length K.
+        impl (str): ParC implementation, see :class:`ParC`.
+        dense (bool): full instead of depthwise ParCs (ParC-ResNet).
+
+    Example:
+        >>> import torch
+        >>> ParCMixer(8, kernel_size=7)(torch.rand(2, 8, 9, 12)).shape
+        torch.Size([2, 8, 9, 12])
+    """
+
+    def __init__(self, dim: int, kernel_size: int, impl: str = 'auto',
+                 dense: bool = False):
+        super().__init__()
+        if dim % 2:
+            raise ValueError(f'a ParC mixer needs an even channel count, got '
+                             f'{dim}')
+        self.parc_h = ParC(dim // 2, kernel_size, 'H', impl, dense=dense)
+        self.parc_w = ParC(dim // 2, kernel_size, 'W', impl, dense=dense)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C, H, W) -> (N, C, H, W)."""
+        x_h, x_w = torch.chunk(x, 2, dim=1)
+        return torch.cat([self.parc_h(x_h), self.parc_w(x_w)], dim=1)

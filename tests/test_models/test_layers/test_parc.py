@@ -13,20 +13,26 @@ def reference(parc: ParC, x: torch.Tensor) -> torch.Tensor:
     if parc.meta_pe is not None:
         x = x + F.interpolate(parc.meta_pe, tuple(x.shape[-2:]),
                               mode='bilinear', align_corners=True)
-    w = parc.instance_kernel(length).reshape(parc.channels, length)
+    w = parc.instance_kernel(length).flatten(1, -1).unflatten(1, (-1, length))
     y = torch.zeros_like(x) + parc.bias.view(1, -1, 1, 1)
     for k in range(length):
         shifted = torch.roll(x, shifts=-k, dims=dim)  # x[(i + k) mod L]
-        y = y + w[:, k].view(1, -1, 1, 1) * shifted
+        if parc.dense:  # out channel o sums over input channels c
+            y = y + torch.einsum('oc,nchw->nohw', w[:, :, k], shifted)
+        else:
+            y = y + w[:, 0, k].view(1, -1, 1, 1) * shifted
     return y
 
 
+@pytest.mark.parametrize('dense', [False, True])
 @pytest.mark.parametrize('direction', ['H', 'W'])
 @pytest.mark.parametrize('hw', [(14, 14), (13, 9), (25, 42), (8, 31)])
-def test_both_forms_equal_the_definition(direction, hw):
+def test_both_forms_equal_the_definition(direction, hw, dense):
     torch.manual_seed(0)
-    spatial = ParC(6, kernel_size=14, direction=direction, impl='spatial')
-    fft = ParC(6, kernel_size=14, direction=direction, impl='fft')
+    spatial = ParC(6, kernel_size=14, direction=direction, impl='spatial',
+                   dense=dense)
+    fft = ParC(6, kernel_size=14, direction=direction, impl='fft',
+               dense=dense)
     fft.load_state_dict(spatial.state_dict())
     x = torch.randn(2, 6, *hw, dtype=torch.float32)
     expected = reference(spatial, x)
@@ -34,29 +40,32 @@ def test_both_forms_equal_the_definition(direction, hw):
     torch.testing.assert_close(fft(x), expected, atol=1e-5, rtol=1e-5)
 
 
-def _grads(impl, direction, hw, dtype):
+def _grads(impl, direction, hw, dtype, dense=False):
+    """Gradients of <ParC(x), g> for random x and upstream gradient g (drawn
+    in float64, so both dtypes see the same numbers)."""
     torch.manual_seed(0)
-    parc = ParC(6, 7, direction, impl=impl).to(dtype)
-    x = torch.randn(2, 6, *hw, dtype=dtype, requires_grad=True)
-    (parc(x) * torch.linspace(-1, 1, hw[1], dtype=dtype)).sum().backward()
+    parc = ParC(6, 7, direction, impl=impl, dense=dense).to(dtype)
+    x = torch.randn(2, 6, *hw, dtype=torch.float64)
+    g = torch.randn(2, 6, *hw, dtype=torch.float64)
+    x = x.to(dtype).requires_grad_()
+    (parc(x) * g.to(dtype)).sum().backward()
     return [x.grad] + [p.grad for p in parc.parameters()]
 
 
+@pytest.mark.parametrize('dense', [False, True])
 @pytest.mark.parametrize('direction', ['H', 'W'])
-@pytest.mark.parametrize('hw', [(14, 14), (13, 9), (25, 42)])
-def test_gradients_agree(direction, hw):
+@pytest.mark.parametrize('hw', [(14, 14), (13, 9), (25, 42), (64, 81)])
+def test_gradients_agree(direction, hw, dense):
     # float64: the two forms are the same function, to rounding
-    for a, b in zip(_grads('spatial', direction, hw, torch.float64),
-                    _grads('fft', direction, hw, torch.float64)):
+    for a, b in zip(_grads('spatial', direction, hw, torch.float64, dense),
+                    _grads('fft', direction, hw, torch.float64, dense)):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
-    # float32: input gradients to 1e-5; parameter gradients sum over
-    # N*H*W terms, where fp32 rounding of the FFT reaches ~4e-5 relative
-    spatial = _grads('spatial', direction, hw, torch.float32)
-    fft = _grads('fft', direction, hw, torch.float32)
-    torch.testing.assert_close(spatial[0], fft[0], atol=1e-5, rtol=1e-5)
-    for a, b in zip(spatial[1:], fft[1:]):
-        scale = a.abs().max().item()
-        assert (a - b).abs().max().item() <= 1e-4 * max(scale, 1.)
+    # float32: every gradient (input, kernel, bias, PE) to 1e-5 of its
+    # largest entry (parameter gradients sum over N*H*W products)
+    spatial = _grads('spatial', direction, hw, torch.float32, dense)
+    fft = _grads('fft', direction, hw, torch.float32, dense)
+    for a, b in zip(spatial, fft):
+        assert (a - b).abs().max() <= 1e-5 * a.abs().max()
 
 
 def test_kernel_resizing():
@@ -83,6 +92,7 @@ def test_parameters_and_errors():
     assert parc.meta_pe.shape == (1, 8, 14, 1)
     assert parc.bias.shape == (8, ) and torch.all(parc.bias == 0)
     assert ParC(8, 14, 'W', use_pe=False).meta_pe is None
+    assert ParC(8, 14, 'W', dense=True).weight.shape == (8, 8, 1, 14)
     with pytest.raises(ValueError, match="direction must be 'H' or 'W'"):
         ParC(8, 14, 'X')
     with pytest.raises(ValueError, match='impl must be'):

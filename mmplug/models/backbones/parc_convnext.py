@@ -1,0 +1,326 @@
+"""ParC-ConvNeXt: ConvNeXt whose late blocks mix tokens by ParC.
+
+Papers: ParC-Net (Zhang et al., ECCV 2022, https://arxiv.org/abs/2203.03952),
+Fast-ParC (Yang et al., https://arxiv.org/abs/2210.04020) and ConvNeXt (Liu
+et al., CVPR 2022). Written from the papers and notes on the official code
+(hkzhang91/ParC-Net ``ParC_ConvNets``, and the authors' downstream code
+yangtao2019yt/edgeformer_v2_*). Parameter names are ConvNeXt's
+(facebookresearch): ``downsample_layers``, ``stages``, ``dwconv``,
+``pwconv1``/``pwconv2``, ``gamma``, output norms ``norm{i}``, so that
+ConvNeXt checkpoints load and the ConvNeXt layer-decay optimizer
+constructors of mmdet and mmseg apply (the class name contains
+``ConvNeXt``, which is what they check).
+"""
+import re
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmcv.cnn.bricks import DropPath
+from mmengine.model.weight_init import trunc_normal_
+from torch import Tensor, nn
+
+from mmplug.models.layers.norm import LayerNorm2d
+from mmplug.models.layers.parc import (ParC, ParCMixer,
+                                      rename_official_parc_key)
+from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.registry import MODELS
+
+
+class ConvNeXtBlock(nn.Module):
+    """ConvNeXt block, with a ParC mixer instead of the 7x7 depthwise conv
+    when ``parc_kernel`` is given.
+
+    ``x + drop_path(gamma * pwconv2(GELU(pwconv1(LN(mixer(x))))))``, the
+    point-wise layers as ``nn.Linear`` on channels-last tokens.
+
+    Args:
+        dim (int): channels.
+        drop_path (float): stochastic depth rate.
+        layer_scale_init_value (float): initial ``gamma``; 0 disables it.
+        parc_kernel (int, optional): meta kernel length of a ParC block.
+        impl (str): ParC implementation.
+        with_cp (bool): activation checkpointing.
+    """
+
+    def __init__(self,
+                 dim: int,
+                 drop_path: float = 0.,
+                 layer_scale_init_value: float = 1e-6,
+                 parc_kernel: Optional[int] = None,
+                 impl: str = 'auto',
+                 with_cp: bool = False):
+        super().__init__()
+        if parc_kernel:
+            self.parc = ParCMixer(dim, parc_kernel, impl)
+        else:
+            self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, 4 * dim)
+        self.act = nn.GELU()
+        self.pwconv2 = nn.Linear(4 * dim, dim)
+        self.gamma = nn.Parameter(layer_scale_init_value * torch.ones(dim)) \
+            if layer_scale_init_value > 0 else None
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else \
+            nn.Identity()
+        self.with_cp = with_cp
+
+    @property
+    def is_parc(self) -> bool:
+        return hasattr(self, 'parc')
+
+    def _inner_forward(self, x: Tensor) -> Tensor:
+        y = self.parc(x) if self.is_parc else self.dwconv(x)
+        y = self.pwconv2(self.act(self.pwconv1(self.norm(
+            y.permute(0, 2, 3, 1)))))
+        if self.gamma is not None:
+            y = self.gamma * y
+        return x + self.drop_path(y.permute(0, 3, 1, 2))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C, H, W) -> (N, C, H, W)."""
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._inner_forward, x, use_reentrant=False)
+        return self._inner_forward(x)
+
+
+class Downsample(nn.Sequential):
+    """ConvNeXt's stem (conv 4x4 s4, LN) or downsampling layer (LN, conv
+    2x2 s2). The conv's input is zero-padded bottom/right to a multiple of
+    the stride, so an (H, W) map becomes (ceil(H / s), ceil(W / s))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        for module in self:
+            if isinstance(module, nn.Conv2d):
+                s_h, s_w = module.stride
+                x = F.pad(x, (0, -x.shape[-1] % s_w, 0, -x.shape[-2] % s_h))
+            x = module(x)
+        return x
+
+
+#: mmpretrain's ConvNeXt names -> facebookresearch's (ours)
+MMPRETRAIN_KEY_MAP = (
+    (r'\.depthwise_conv\.', '.dwconv.'),
+    (r'\.pointwise_conv([12])\.', r'.pwconv\1.'),
+    (r'^head\.fc\.', 'head.'),
+)
+
+
+def convert_parc_convnext(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Official ParC-ConvNeXt, facebookresearch ConvNeXt or mmpretrain
+    ConvNeXt keys -> ours.
+
+    A ``backbone.`` prefix (a detector or segmentor checkpoint) is removed;
+    ParC keys as :func:`rename_official_parc_key`.
+
+    Args:
+        state_dict (dict): checkpoint keys.
+
+    Returns:
+        dict: a new dict with mmplug's keys.
+    """
+    converted = {}
+    for key, value in state_dict.items():
+        key = re.sub(r'^backbone\.', '', key)
+        for pattern, repl in MMPRETRAIN_KEY_MAP:
+            key = re.sub(pattern, repl, key)
+        converted[rename_official_parc_key(key)] = value
+    return converted
+
+
+@MODELS.register_module()
+class ParCConvNeXt(BaseBackbone):
+    """ParC-ConvNeXt backbone.
+
+    ConvNeXt (stem conv 4x4 s4, four stages of ConvNeXt blocks at strides 4,
+    8, 16, 32, LayerNorm + conv 2x2 s2 between stages) in which the last
+    third of the blocks of stages 3 and 4 (block ``j`` of a stage of depth
+    ``d`` when ``j + 1 > 2 * d // 3``) replace the 7x7 depthwise conv by a
+    :class:`ParCMixer` with meta kernels of the stage's feature size at
+    ``pretrain_img_size`` (14 and 7 at 224). The kernels and PEs are resized
+    to the actual map, so any input size works. Each output stage ``i`` has
+    a channels-first LayerNorm ``norm{i}``.
+
+    ``num_classes > 0`` adds the ImageNet classifier (``norm`` and ``head``
+    on the pooled last map, as the official classification model) for
+    :meth:`forward_classifier`.
+
+    Args:
+        arch (str | dict): ``'xt'``/``'xtiny'``, ``'t'``/``'tiny'``,
+            ``'s'``/``'small'``, ``'b'``/``'base'``, or a dict with
+            ``embed_dims`` and ``depths``.
+        in_channels (int): input channels. Defaults to 3.
+        out_indices (int | Sequence[int]): stages to output.
+            Defaults to (0, 1, 2, 3).
+        parc_stages (Sequence[int]): stages whose last third are ParC
+            blocks. Defaults to (2, 3).
+        pretrain_img_size (int): image size the meta kernels are sized for.
+        impl (str): ParC implementation: ``'auto'`` (default), ``'spatial'``
+            or ``'fft'``; the same function.
+        drop_path_rate (float): stochastic depth, linearly increasing over
+            all blocks.
+        layer_scale_init_value (float): initial ``gamma``; 0 disables it.
+            Defaults to 1e-6.
+        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 1..k
+            (with the downsampling layers before them).
+        norm_eval (bool): kept for the mmdet contract (no BatchNorm here).
+        with_cp (bool): activation checkpointing in every block.
+        num_classes (int): classifier classes; 0 (default) for no head.
+        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
+            checkpoint=...)``: official ParC-ConvNeXt (both layouts),
+            facebookresearch or mmpretrain ConvNeXt checkpoints
+            (:func:`convert_parc_convnext`); unmatched keys are reported.
+
+    Example:
+        >>> import torch
+        >>> from mmplug.models import ParCConvNeXt
+        >>> model = ParCConvNeXt(arch=dict(embed_dims=[8, 16, 32, 64],
+        ...                                depths=[1, 1, 3, 1]))
+        >>> [tuple(o.shape) for o in model.eval()(torch.rand(1, 3, 97, 131))]
+        [(1, 8, 25, 33), (1, 16, 13, 17), (1, 32, 7, 9), (1, 64, 4, 5)]
+    """
+    arch_zoo = {
+        **dict.fromkeys(['xt', 'xtiny'], dict(
+            embed_dims=[48, 96, 192, 384], depths=[3, 3, 9, 3])),
+        **dict.fromkeys(['t', 'tiny'], dict(
+            embed_dims=[96, 192, 384, 768], depths=[3, 3, 9, 3])),
+        **dict.fromkeys(['s', 'small'], dict(
+            embed_dims=[96, 192, 384, 768], depths=[3, 3, 27, 3])),
+        **dict.fromkeys(['b', 'base'], dict(
+            embed_dims=[128, 256, 512, 1024], depths=[3, 3, 27, 3])),
+    }
+    out_strides = (4, 8, 16, 32)
+    num_stages = 4
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'xt',
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 parc_stages: Sequence[int] = (2, 3),
+                 pretrain_img_size: int = 224,
+                 impl: str = 'auto',
+                 drop_path_rate: float = 0.,
+                 layer_scale_init_value: float = 1e-6,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 num_classes: int = 0,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.arch = self._parse_arch(arch)
+        dims, depths = self.arch['embed_dims'], self.arch['depths']
+        self.embed_dims = list(dims)
+        self.out_indices = normalize_out_indices(out_indices, self.num_stages)
+        self.parc_stages = normalize_out_indices(parc_stages, self.num_stages)
+        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+
+        self.downsample_layers = nn.ModuleList()
+        self.stages = nn.ModuleList()
+        for i in range(self.num_stages):
+            if i == 0:
+                self.downsample_layers.append(Downsample(
+                    nn.Conv2d(in_channels, dims[0], 4, 4),
+                    LayerNorm2d(dims[0], eps=1e-6)))
+            else:
+                self.downsample_layers.append(Downsample(
+                    LayerNorm2d(dims[i - 1], eps=1e-6),
+                    nn.Conv2d(dims[i - 1], dims[i], 2, 2)))
+            kernel = pretrain_img_size // self.out_strides[i]
+            self.stages.append(nn.Sequential(*[
+                ConvNeXtBlock(
+                    dims[i], dpr[sum(depths[:i]) + j], layer_scale_init_value,
+                    kernel if self.is_parc_block(i, j) else None, impl,
+                    with_cp) for j in range(depths[i])
+            ]))
+            if i in self.out_indices:
+                self.add_module(f'norm{i}', LayerNorm2d(dims[i], eps=1e-6))
+        self.num_classes = num_classes
+        if num_classes > 0:
+            self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
+            self.head = nn.Linear(dims[-1], num_classes)
+        else:
+            self.ignored_pretrained_keys = ('head.', 'norm.')
+        self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
+
+    def _parse_arch(self, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            if arch.lower() not in self.arch_zoo:
+                raise ValueError(f'unknown ParC-ConvNeXt arch {arch!r}; choose '
+                                 f'one of {sorted(self.arch_zoo)} or give a '
+                                 'dict')
+            arch = self.arch_zoo[arch.lower()]
+        for key in ('embed_dims', 'depths'):
+            if len(arch.get(key, ())) != self.num_stages:
+                raise ValueError(f'ParC-ConvNeXt arch {key} needs '
+                                 f'{self.num_stages} values, got '
+                                 f'{arch.get(key)}')
+        return dict(arch)
+
+    def is_parc_block(self, stage: int, index: int) -> bool:
+        """Whether block ``index`` of ``stage`` is a ParC block (the last
+        third of a ParC stage)."""
+        depth = self.arch['depths'][stage]
+        return stage in self.parc_stages and index + 1 > 2 * depth // 3
+
+    @property
+    def out_channels(self) -> List[int]:
+        """Channels of the returned maps."""
+        return [self.embed_dims[i] for i in self.out_indices]
+
+    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
+        modules = [self.downsample_layers[0]]
+        for i in range(frozen_stages):
+            modules.append(self.stages[i])
+            if hasattr(self, f'norm{i}'):
+                modules.append(getattr(self, f'norm{i}'))
+            if i + 1 < self.num_stages:
+                modules.append(self.downsample_layers[i + 1])
+        return modules
+
+    def convert_state_dict(self, state_dict: Dict) -> Dict:
+        return convert_parc_convnext(state_dict)
+
+    def init_from_scratch(self) -> None:
+        """ConvNeXt's initialisation: truncated normal (std 0.02) for convs
+        and linear layers, zero biases; ParC as :meth:`ParC.reset_parameters`
+        (kernel and PE truncated normal)."""
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                trunc_normal_(m.weight, std=.02)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, ParC):
+                m.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """
+        Args:
+            x (Tensor): images (N, C_in, H, W), any H and W.
+
+        Returns:
+            tuple[Tensor]: for each of ``out_indices``, (N, C_i, H_i, W_i)
+            with H_i = ceil(H / stride_i), strides 4, 8, 16, 32.
+        """
+        outs = []
+        for i in range(self.num_stages):
+            x = self.stages[i](self.downsample_layers[i](x))
+            if i in self.out_indices:
+                outs.append(getattr(self, f'norm{i}')(x))
+        return tuple(outs)
+
+    def forward_classifier(self, x: Tensor) -> Tensor:
+        """ImageNet logits, as the official classification model.
+
+        Args:
+            x (Tensor): images (N, C_in, H, W).
+
+        Returns:
+            Tensor: (N, num_classes): ``head(norm(mean of the last map))``.
+        """
+        if self.num_classes <= 0:
+            raise RuntimeError(
+                f'{type(self).__name__} was built without a head '
+                '(num_classes=0)')
+        for downsample, stage in zip(self.downsample_layers, self.stages):
+            x = stage(downsample(x))
+        return self.head(self.norm(x.mean(dim=(2, 3))))
