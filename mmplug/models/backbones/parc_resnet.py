@@ -199,7 +199,7 @@ class ParCResNet(BaseBackbone):
                                  f'one of {sorted(self.arch_zoo)} or give a '
                                  'dict')
             arch = self.arch_zoo[str(arch)]
-        arch = dict(parc_blocks=self.default_parc_blocks, **arch)
+        arch = {'parc_blocks': self.default_parc_blocks, **arch}
         for key in ('depths', 'parc_blocks'):
             if len(arch[key]) != self.num_stages:
                 raise ValueError(f'ParC-ResNet arch {key} needs '

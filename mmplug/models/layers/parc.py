@@ -19,6 +19,7 @@ computes it with circular padding and a depthwise conv (O(H^2) per column),
 ``impl='fft'`` as ``irfft(rfft(x) * conj(rfft(w)))`` (O(H log H)).
 """
 import re
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -107,6 +108,9 @@ class ParC(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
         self.meta_pe = nn.Parameter(torch.empty(1, channels, *shape)) \
             if use_pe else None
+        self.fixed_size: Optional[Tuple[int, int]] = None
+        self.register_buffer('fixed_kernel', None, persistent=False)
+        self.register_buffer('fixed_pe', None, persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -144,14 +148,53 @@ class ParC(nn.Module):
         Returns:
             Tensor: (N, C, H, W).
         """
+        if self.fixed_size is not None:
+            return self._fixed_forward(x)
         length = x.shape[self.dim]
         if self.meta_pe is not None:
-            x = x + F.interpolate(self.meta_pe, tuple(x.shape[-2:]),
-                                  mode='bilinear', align_corners=True)
+            x = x + self.instance_pe(tuple(x.shape[-2:]))
         kernel = self.instance_kernel(length)
         if self.use_fft(length):
             return self._fft(x, kernel)
         return self._spatial(x, kernel)
+
+    def instance_pe(self, size: Tuple[int, int]) -> Tensor:
+        """The meta PE resized to the map: (1, C, H, W)."""
+        return F.interpolate(self.meta_pe, size, mode='bilinear',
+                             align_corners=True)
+
+    def fix_size(self, size: Optional[Tuple[int, int]]) -> None:
+        """Bake the kernel and PE for (H, W) maps, for deployment.
+
+        Stores the resized kernel and PE as buffers (``fixed_kernel``,
+        ``fixed_pe``, not saved in the state dict) and computes the spatial
+        form with them: no interpolation and no shape logic, so that
+        ``torch.onnx.export`` and ``torch.jit.trace`` give a static graph
+        (the interpolated kernel of the official code cannot be exported).
+        ``None`` goes back to the dynamic form. Re-bake after changing the
+        parameters. See :func:`fix_parc_sizes` for a whole model.
+
+        Args:
+            size (tuple[int, int] | None): the map size this layer will see.
+        """
+        self.fixed_size = None if size is None else tuple(size)
+        self.fixed_kernel = self.fixed_pe = None
+        if size is None:
+            return
+        with torch.no_grad():
+            self.fixed_kernel = self.instance_kernel(
+                self.fixed_size[self.dim - 2]).clone()
+            if self.meta_pe is not None:
+                self.fixed_pe = self.instance_pe(self.fixed_size).clone()
+
+    def _fixed_forward(self, x: Tensor) -> Tensor:
+        if not torch.jit.is_tracing() and \
+                tuple(x.shape[-2:]) != self.fixed_size:
+            raise ValueError(f'this ParC was fixed to {self.fixed_size} maps '
+                             f'(fix_size), got {tuple(x.shape[-2:])}')
+        if self.fixed_pe is not None:
+            x = x + self.fixed_pe
+        return self._spatial(x, self.fixed_kernel)
 
     def _spatial(self, x: Tensor, kernel: Tensor) -> Tensor:
         """Circular padding (the first L-1 entries appended) + valid conv."""
@@ -210,3 +253,44 @@ class ParCMixer(nn.Module):
         """(N, C, H, W) -> (N, C, H, W)."""
         x_h, x_w = torch.chunk(x, 2, dim=1)
         return torch.cat([self.parc_h(x_h), self.parc_w(x_w)], dim=1)
+
+
+def fix_parc_sizes(model: nn.Module, inputs: Tensor) -> nn.Module:
+    """Bake every :class:`ParC` of ``model`` for the map sizes it sees on
+    ``inputs`` (:meth:`ParC.fix_size`), e.g. before ONNX export at a fixed
+    input size.
+
+    Args:
+        model (nn.Module): any model containing ParC layers.
+        inputs (Tensor): an input of the deployment size.
+
+    Returns:
+        nn.Module: ``model``, changed in place.
+
+    Example:
+        >>> import torch
+        >>> model = nn.Sequential(ParCMixer(8, 7), ParCMixer(8, 7))
+        >>> x = torch.rand(1, 8, 12, 20)
+        >>> y = model(x)
+        >>> torch.allclose(fix_parc_sizes(model, x)(x), y, atol=1e-5)
+        True
+    """
+    sizes = {}
+
+    def record(module: ParC, args: tuple) -> None:
+        sizes.setdefault(module, tuple(args[0].shape[-2:]))
+
+    hooks = []
+    for module in model.modules():
+        if isinstance(module, ParC):
+            module.fix_size(None)
+            hooks.append(module.register_forward_pre_hook(record))
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for module, size in sizes.items():
+        module.fix_size(size)
+    return model

@@ -1,0 +1,335 @@
+"""ParC-ConvNeXt: variants, counts, shapes, checkpoints, layer decay, ONNX."""
+import io
+import math
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.logging import MMLogger
+from torch import nn
+
+from mmplug.models import ParCConvNeXt
+from mmplug.models.backbones.parc_convnext import ConvNeXtBlock
+from mmplug.models.layers import ParC
+from mmplug.models.layers.parc import fix_parc_sizes
+
+TINY = dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 2])
+
+
+def analytic_params(dims, depths, classes=1000):
+    """ConvNeXt with ParC in the last third of stages 3-4, written out."""
+    total = 3 * 16 * dims[0] + dims[0] + 2 * dims[0]  # stem conv + LN
+    for i in range(1, 4):  # LN + conv 2x2
+        total += 2 * dims[i - 1] + 4 * dims[i - 1] * dims[i] + dims[i]
+    for i, (c, depth) in enumerate(zip(dims, depths)):
+        mlp = (c * 4 * c + 4 * c) + (4 * c * c + c) + 2 * c + c  # +LN, gamma
+        parc_blocks = depth - 2 * depth // 3 if i >= 2 else 0
+        k = 224 // 2**(i + 2)
+        parc = 2 * (c // 2 * k + c // 2 + c // 2 * k)  # kernel, bias, PE
+        dw = 49 * c + c
+        total += depth * mlp + parc_blocks * parc + (depth - parc_blocks) * dw
+        total += 2 * c  # output norm
+    head = 2 * dims[-1] + dims[-1] * classes + classes
+    return total, head
+
+
+@pytest.mark.parametrize('arch', ['xt', 't', 's', 'b'])
+def test_param_counts_match_the_formula(arch):
+    model = ParCConvNeXt(arch=arch, num_classes=1000)
+    arch_cfg = ParCConvNeXt.arch_zoo[arch]
+    backbone, head = analytic_params(arch_cfg['embed_dims'],
+                                     arch_cfg['depths'])
+    # classification model: no per-output norms, a final norm + head
+    out_norms = 2 * sum(arch_cfg['embed_dims'])
+    assert sum(p.numel() for p in model.parameters()) == backbone + head
+    cls_only = backbone - out_norms + head
+    if arch == 'xt':  # official README: 7.41M (ConvNeXt-XT 7.44M)
+        assert round(cls_only / 1e6, 2) == 7.41
+    plain = ParCConvNeXt(arch=arch, parc_stages=(), num_classes=1000)
+    plain_count = sum(p.numel() for p in plain.parameters()) - out_norms
+    if arch == 'xt':
+        assert round(plain_count / 1e6, 2) == 7.44
+
+
+def test_parc_blocks_and_kernels():
+    model = ParCConvNeXt(arch='s')
+    parc = [[j for j, b in enumerate(stage) if b.is_parc]
+            for stage in model.stages]
+    assert parc == [[], [], list(range(18, 27)), [2]]
+    assert model.stages[2][18].parc.parc_h.weight.shape == (192, 1, 14, 1)
+    assert model.stages[3][2].parc.parc_w.weight.shape == (384, 1, 1, 7)
+    assert model.stages[2][17].dwconv.kernel_size == (7, 7)
+    assert [b.is_parc for b in ParCConvNeXt(arch='xt').stages[2]] == \
+        [False] * 6 + [True] * 3
+
+
+def test_bad_arch():
+    with pytest.raises(ValueError, match="unknown ParC-ConvNeXt arch 'huge'"):
+        ParCConvNeXt(arch='huge')
+    with pytest.raises(ValueError, match='depths needs 4 values'):
+        ParCConvNeXt(arch=dict(embed_dims=[8, 16, 32, 64], depths=[1, 1]))
+    with pytest.raises(ValueError, match='even channel count'):
+        ParCConvNeXt(arch=dict(embed_dims=[8, 16, 33, 64],
+                               depths=[1, 1, 3, 1]))
+
+
+@pytest.mark.parametrize('hw', [(64, 64), (97, 131), (33, 65)])
+@pytest.mark.parametrize('out_indices', [(0, 1, 2, 3), (1, 3)])
+def test_output_shapes(hw, out_indices):
+    model = ParCConvNeXt(arch=TINY, out_indices=out_indices).eval()
+    outs = model(torch.rand(2, 3, *hw))
+    assert len(outs) == len(out_indices)
+    for out, i in zip(outs, model.out_indices):
+        stride = model.out_strides[i]
+        assert out.shape == (2, model.embed_dims[i], math.ceil(hw[0] / stride),
+                             math.ceil(hw[1] / stride))
+    assert [o.shape[1] for o in outs] == model.out_channels
+    assert [hasattr(model, f'norm{i}') for i in range(4)] == \
+        [i in out_indices for i in range(4)]
+
+
+def test_spatial_and_fft_backbones_agree():
+    torch.manual_seed(0)
+    spatial = ParCConvNeXt(arch=TINY, impl='spatial').eval()
+    fft = ParCConvNeXt(arch=TINY, impl='fft').eval()
+    fft.load_state_dict(spatial.state_dict())
+    x = torch.rand(1, 3, 160, 224)
+    for a, b in zip(spatial(x), fft(x)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_frozen_stages():
+    model = ParCConvNeXt(arch=TINY, frozen_stages=2).train()
+    frozen = [model.downsample_layers[0], model.stages[0], model.norm0,
+              model.downsample_layers[1], model.stages[1], model.norm1,
+              model.downsample_layers[2]]
+    for module in frozen:
+        assert not any(p.requires_grad for p in module.parameters())
+        assert not any(m.training for m in module.modules())
+    assert all(p.requires_grad for p in model.stages[2].parameters())
+    model = ParCConvNeXt(arch=TINY, frozen_stages=0).train()
+    assert not any(p.requires_grad
+                   for p in model.downsample_layers[0].parameters())
+    assert all(p.requires_grad for p in model.stages[0].parameters())
+
+
+def test_gradients_drop_path_and_checkpointing():
+    torch.manual_seed(0)
+    model = ParCConvNeXt(arch=TINY, drop_path_rate=0.3).train()
+    rates = [getattr(b.drop_path, 'drop_prob', 0.) for s in model.stages
+             for b in s]
+    assert rates[0] == 0 and rates[-1] == pytest.approx(0.3)
+    sum(o.mean() for o in model(torch.rand(2, 3, 64, 96))).backward()
+    assert not [n for n, p in model.named_parameters() if p.grad is None]
+
+    plain = ParCConvNeXt(arch=TINY).train()
+    with_cp = ParCConvNeXt(arch=TINY, with_cp=True).train()
+    with_cp.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    for m in (plain, with_cp):
+        sum(o.sum() for o in m(x)).backward()
+    for (name, p), q in zip(plain.named_parameters(), with_cp.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, msg=name)
+
+
+def test_from_scratch_init():
+    model = ParCConvNeXt(arch=TINY)
+    model.init_weights()
+    block = model.stages[0][0]
+    assert block.pwconv1.weight.std().item() == pytest.approx(0.02, rel=0.2)
+    assert torch.all(block.pwconv1.bias == 0)
+    parc = model.stages[2][2].parc.parc_h
+    assert torch.all(parc.bias == 0) and parc.meta_pe.abs().max() > 0
+    assert torch.all(block.gamma == 1e-6)
+
+
+def _official(model, layout):
+    """Our state dict renamed to an official layout (random values)."""
+    state = {}
+    for key, value in model.state_dict().items():
+        if '.parc.' in key:
+            stage, name = key.split('.parc.')
+            direction = name[5].upper()  # parc_h.weight -> H
+            param = name.split('.', 1)[1]
+            if layout == 'public':
+                key = stage + (f'.gcc_{direction}.pe' if param == 'meta_pe'
+                               else f'.gcc_{direction}.gcc_conv.{param}')
+            else:
+                key = stage + ('.gcc_conv_1H.' if direction == 'H' else
+                               '.gcc_conv_2W.') + param
+        if layout == 'mmpretrain':
+            key = key.replace('.dwconv.', '.depthwise_conv.').replace(
+                '.pwconv', '.pointwise_conv')
+        state[key] = torch.randn_like(value)
+    return state
+
+
+def _log_of(tmp_path, fn):
+    logger = MMLogger.get_instance(f'parc_{tmp_path.name}',
+                                   log_file=str(tmp_path / 'log'))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(MMLogger, 'get_current_instance', lambda: logger)
+        fn()
+    return open(tmp_path / 'log').read()
+
+
+@pytest.mark.parametrize('layout, wrap', [('public', 'model'),
+                                          ('research', 'state_dict'),
+                                          ('mmpretrain', 'state_dict')])
+def test_pretrained_official_layouts(tmp_path, layout, wrap):
+    state = _official(ParCConvNeXt(arch=TINY), layout)
+    prefix = 'backbone.' if wrap == 'state_dict' else ''
+    path = str(tmp_path / 'ckpt.pth')
+    torch.save({wrap: {prefix + k: v for k, v in state.items()}}, path)
+    init_cfg = dict(type='Pretrained', checkpoint=path)
+    if prefix:
+        init_cfg['prefix'] = prefix
+    model = ParCConvNeXt(arch=TINY, init_cfg=init_cfg)
+    log = _log_of(tmp_path, model.init_weights)
+    assert 'missing in checkpoint' not in log
+    ours = model.state_dict()
+    h = ours['stages.2.2.parc.parc_h.weight']
+    if layout == 'public':
+        torch.testing.assert_close(h, state['stages.2.2.gcc_H.gcc_conv.weight'])
+        torch.testing.assert_close(ours['stages.3.1.parc.parc_w.meta_pe'],
+                                   state['stages.3.1.gcc_W.pe'])
+    elif layout == 'research':
+        torch.testing.assert_close(h, state['stages.2.2.gcc_conv_1H.weight'])
+    else:
+        torch.testing.assert_close(ours['stages.0.0.dwconv.weight'],
+                                   state['stages.0.0.depthwise_conv.weight'])
+
+
+def test_plain_convnext_checkpoint_reports_parc_keys(tmp_path):
+    plain = ParCConvNeXt(arch=TINY, parc_stages=())
+    path = str(tmp_path / 'convnext.pth')
+    torch.save({'model': plain.state_dict()}, path)
+    model = ParCConvNeXt(arch=TINY, init_cfg=dict(type='Pretrained',
+                                                  checkpoint=path))
+    log = _log_of(tmp_path, model.init_weights)
+    # the ParC blocks' 7x7 kernels have no place; their ParCs keep the init
+    assert 'unexpected in checkpoint (4): stages.2.2.dwconv.bias' in log
+    assert 'missing in checkpoint (12): stages.2.2.parc.parc_h.bias' in log
+    torch.testing.assert_close(model.stages[2][1].dwconv.weight,
+                               plain.stages[2][1].dwconv.weight)
+
+
+@pytest.mark.parametrize('scope', ['mmdet', 'mmseg'])
+@pytest.mark.parametrize('decay_type', ['layer_wise', 'stage_wise'])
+def test_layer_decay_constructors_decay_our_names(scope, decay_type):
+    if scope == 'mmdet':
+        from mmdet.engine.optimizers import \
+            LearningRateDecayOptimizerConstructor
+    else:
+        from mmseg.engine.optimizers import \
+            LearningRateDecayOptimizerConstructor
+
+    class Detector(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = ParCConvNeXt(arch='xt')
+            self.neck = nn.Conv2d(2, 2, 1)
+
+    model = Detector()
+    constructor = LearningRateDecayOptimizerConstructor(
+        dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.,
+                                                 weight_decay=0.05)),
+        dict(decay_rate=0.5, decay_type=decay_type, num_layers=6))
+    optim = constructor(model).optimizer
+    lr_of = {id(p): g['lr'] for g in optim.param_groups for p in g['params']}
+    lrs = {n: lr_of[id(p)] for n, p in model.named_parameters()}
+    stem = lrs['backbone.downsample_layers.0.0.weight']
+    s1 = lrs['backbone.stages.0.0.pwconv1.weight']
+    s3_first = lrs['backbone.stages.2.0.pwconv1.weight']
+    s3_parc = lrs['backbone.stages.2.8.parc.parc_h.weight']
+    s4_parc = lrs['backbone.stages.3.2.parc.parc_w.meta_pe']
+    # scale = 0.5 ** (num_layers + 1 - id); the rest (neck, output norms) 1
+    assert lrs['neck.weight'] == lrs['backbone.norm2.weight'] == 1.
+    if decay_type == 'layer_wise':  # ids: stem 0, stage 1 1, 3 + j // 3, 6
+        assert stem == 0.5**7 and s1 == 0.5**6
+        assert s3_first == 0.5**4 and s3_parc == 0.5**2
+        assert lrs['backbone.stages.2.8.pwconv1.weight'] == s3_parc
+        assert s4_parc == 0.5
+    else:  # ids: stem 0, stage i i + 1
+        assert stem == 0.5**7 and s1 == 0.5**6
+        assert s3_first == s3_parc == 0.5**4
+        assert s4_parc == 0.5**3
+    assert len(set(lrs.values())) >= 5
+
+
+def test_onnx_export_at_a_fixed_size():
+    onnx = pytest.importorskip('onnx')
+    ort = pytest.importorskip('onnxruntime')
+    model = ParCConvNeXt(arch=TINY).eval()
+    x = torch.rand(1, 3, 96, 160)
+    with torch.no_grad():
+        expected = model(x)
+    fix_parc_sizes(model, x)
+    buffer = io.BytesIO()
+    torch.onnx.export(model, (x, ), buffer, dynamo=False, opset_version=17)
+    onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
+    session = ort.InferenceSession(buffer.getvalue())
+    outs = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    for out, ref in zip(outs, expected):
+        torch.testing.assert_close(torch.from_numpy(out), ref, atol=1e-5,
+                                   rtol=1e-5)
+    # the traced graph has no shape logic or kernel interpolation left
+    graph = str(torch.jit.trace(model, x).graph)
+    assert 'aten::size' not in graph and 'upsample' not in graph
+    # a baked model refuses other sizes; fix_size(None) restores it
+    with pytest.raises(ValueError, match='was fixed to'):
+        model(torch.rand(1, 3, 64, 64))
+    for m in model.modules():
+        if isinstance(m, ParC):
+            m.fix_size(None)
+    assert model(torch.rand(1, 3, 64, 64))[0].shape == (1, 8, 16, 16)
+
+
+def test_classifier_and_docstring():
+    import doctest
+    model = ParCConvNeXt(arch=TINY, num_classes=10).eval()
+    assert model.forward_classifier(torch.rand(1, 3, 224, 224)).shape == \
+        (1, 10)
+    with pytest.raises(RuntimeError, match='without a head'):
+        ParCConvNeXt(arch=TINY).forward_classifier(torch.rand(1, 3, 32, 32))
+    runner = doctest.DocTestRunner()
+    for obj in (ParCConvNeXt, ConvNeXtBlock):
+        for test in doctest.DocTestFinder().find(obj, obj.__name__,
+                                                 globs={}):
+            runner.run(test)
+    assert runner.failures == 0 and runner.tries > 0
+
+
+TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
+                'model_converters', 'parc_to_mmplug.py')
+
+
+@pytest.mark.parametrize('layout', ['public', 'research'])
+def test_converter_tool(tmp_path, layout):
+    src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
+    model = ParCConvNeXt(arch=TINY, num_classes=10)
+    state = _official(model, layout)
+    if layout == 'research':  # a detector checkpoint with a stray key
+        state = {'backbone.' + k: v for k, v in state.items()
+                 if not k.startswith(('head.', 'norm.'))}
+        state['neck.conv.weight'] = torch.zeros(1)
+        state['backbone.stages.0.0.mystery'] = torch.zeros(1)
+    torch.save({'model': state}, src)
+    res = subprocess.run([sys.executable, TOOL, src, dst],
+                         capture_output=True, text=True)
+    assert "'embed_dims': [8, 16, 32, 64]" in res.stdout, res.stderr
+    if layout == 'research':
+        assert res.returncode == 1
+        assert 'unmapped backbone keys (1): stages.0.0.mystery' in res.stdout
+    else:
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert 'unmapped backbone keys (0)' in res.stdout
+    out = torch.load(dst)['state_dict']
+    prefix = 'backbone.' if layout == 'research' else ''
+    backbone = {k[len(prefix):]: v for k, v in out.items()
+                if k.startswith(prefix) and 'mystery' not in k}
+    target = ParCConvNeXt(arch=TINY, num_classes=0 if prefix else 10)
+    target.load_state_dict(backbone, strict=True)
