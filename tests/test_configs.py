@@ -1,5 +1,6 @@
 """Every shipped config builds; every model config runs a loss and a
-predict step on tiny inputs (SMT configs with a tiny arch)."""
+predict step on tiny inputs (backbones with shallow archs of the same
+widths)."""
 import glob
 import os.path as osp
 from functools import partial
@@ -10,6 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
 from mmplug.apis import task_of
+from mmplug.testing import import_mmpretrain_models
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -21,14 +23,26 @@ TINY_SMT = dict(embed_dims=[64, 128, 256, 512], depths=[1, 1, 2, 1],
 
 
 def tiny_model_cfg(cfg: Config) -> dict:
-    """The config's model without pretrained weights and, for SMT, with a
-    shallow arch of the same widths (so necks and heads are unchanged)."""
+    """The config's model without pretrained weights and with a shallow arch
+    of the same widths (so necks and heads are unchanged)."""
     model = cfg.model
-    model.backbone.pop('init_cfg', None)
+    backbone = model.backbone
+    backbone.pop('init_cfg', None)
     if 'pretrained' in model:
         model.pretrained = None
-    if model.backbone.type == 'mmplug.SMT':
-        model.backbone.arch = TINY_SMT
+    if backbone.type == 'mmplug.SMT':
+        backbone.arch = TINY_SMT
+    elif backbone.type == 'mmplug.ParCConvNeXt':
+        from mmplug.models import ParCConvNeXt
+        dims = ParCConvNeXt.arch_zoo[backbone.arch]['embed_dims']
+        backbone.arch = dict(embed_dims=dims, depths=[1, 1, 3, 1])
+    elif backbone.type == 'mmpretrain.ConvNeXt':
+        arch = backbone.arch
+        dims = arch['channels'] if isinstance(arch, dict) else \
+            {'tiny': [96, 192, 384, 768]}[arch]
+        backbone.arch = dict(channels=dims, depths=[1, 1, 3, 1])
+    elif backbone.type == 'mmplug.ParCResNet':
+        backbone.arch = dict(depths=[1, 1, 2, 2], parc_blocks=[0, 0, 1, 1])
     return model
 
 
@@ -62,9 +76,14 @@ def test_configs_found():
 @pytest.mark.parametrize('config', CONFIGS)
 def test_config_builds_and_steps(config, monkeypatch):
     monkeypatch.chdir(REPO)
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(config, import_custom_modules=False)
     task = task_of(cfg)
-    assert cfg.custom_imports.imports == ['mmplug.models']
+    if cfg.model.backbone.type.startswith('mmpretrain.'):
+        assert cfg.custom_imports.imports == ['mmplug.models',
+                                              'mmpretrain.models']
+        import_mmpretrain_models()
+    else:
+        assert cfg.custom_imports.imports == ['mmplug.models']
     init_default_scope(cfg.default_scope)
     model = MODELS.build(tiny_model_cfg(cfg))
     model.init_weights()

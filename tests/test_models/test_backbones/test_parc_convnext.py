@@ -333,3 +333,24 @@ def test_converter_tool(tmp_path, layout):
                 if k.startswith(prefix) and 'mystery' not in k}
     target = ParCConvNeXt(arch=TINY, num_classes=0 if prefix else 10)
     target.load_state_dict(backbone, strict=True)
+
+
+def test_plain_mode_equals_mmpretrain_convnext():
+    """parc_stages=() is ConvNeXt: mmpretrain's ConvNeXt weights, renamed
+    by convert_parc_convnext, give the same features."""
+    from mmplug.testing import import_mmpretrain_models
+    import_mmpretrain_models()
+    from mmpretrain.models import ConvNeXt
+    torch.manual_seed(0)
+    theirs = ConvNeXt(arch=dict(depths=TINY['depths'],
+                                channels=TINY['embed_dims']),
+                      out_indices=(0, 1, 2, 3), gap_before_final_norm=False,
+                      layer_scale_init_value=0.5).eval()
+    for p in theirs.parameters():
+        p.data.add_(0.02 * torch.randn_like(p))
+    ours = ParCConvNeXt(arch=TINY, parc_stages=()).eval()
+    ours.load_state_dict(ours.convert_state_dict(theirs.state_dict()),
+                         strict=True)
+    x = torch.rand(1, 3, 64, 96)
+    for a, b in zip(ours(x), theirs(x)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

@@ -1,0 +1,7 @@
+# ParC-ConvNeXt-T Mask R-CNN FPN 1x: the XT config with the T backbone,
+# initialised from mmpretrain's ImageNet ConvNeXt-T (ParC blocks from init).
+_base_ = ['./mask-rcnn_parc-convnext-xt_fpn_1x_coco.py']
+
+model = dict(
+    backbone={{_base_.parc_convnext_t_backbone}},
+    neck=dict(in_channels=[96, 192, 384, 768]))

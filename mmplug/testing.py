@@ -1,0 +1,35 @@
+"""Helpers for tests and benchmarks."""
+import enum
+import sys
+import types
+
+
+def import_mmpretrain_models() -> None:
+    """Import ``mmpretrain.models`` (for its ConvNeXt, the baseline of the
+    ParC-ConvNeXt configs and benchmarks).
+
+    mmpretrain 1.2.0 imports torchvision at module level, for data
+    transforms and box ops that a backbone does not use; CPU builds of torch
+    here have no torchvision. If it is missing, empty stand-in modules are
+    placed in ``sys.modules`` for the import and removed afterwards.
+    """
+    try:
+        import mmpretrain.models  # noqa: F401
+        return
+    except ModuleNotFoundError as err:
+        if err.name != 'torchvision':
+            raise
+    names = ['torchvision', 'torchvision.ops', 'torchvision.ops.boxes',
+             'torchvision.transforms', 'torchvision.transforms.functional',
+             'torchvision.transforms.transforms']
+    stubs = {name: types.ModuleType(name) for name in names}
+    interpolation = enum.Enum('InterpolationMode', 'NEAREST BILINEAR BICUBIC')
+    for name in ('torchvision.transforms',
+                 'torchvision.transforms.transforms'):
+        stubs[name].InterpolationMode = interpolation
+    sys.modules.update(stubs)
+    try:
+        import mmpretrain.models  # noqa: F401,F811
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
