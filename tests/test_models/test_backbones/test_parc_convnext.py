@@ -345,7 +345,8 @@ def test_plain_mode_equals_mmpretrain_convnext():
     theirs = ConvNeXt(arch=dict(depths=TINY['depths'],
                                 channels=TINY['embed_dims']),
                       out_indices=(0, 1, 2, 3), gap_before_final_norm=False,
-                      layer_scale_init_value=0.5).eval()
+                      layer_scale_init_value=0.5)
+    theirs.eval()  # mmpretrain's train() returns None
     for p in theirs.parameters():
         p.data.add_(0.02 * torch.randn_like(p))
     ours = ParCConvNeXt(arch=TINY, parc_stages=()).eval()
