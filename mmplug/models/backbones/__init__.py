@@ -1,5 +1,7 @@
 from .parc_convnext import ParCConvNeXt
 from .parc_resnet import ParCResNet
+from .scsc_resnet import SCSCResNet
+from .scsc_swin import SCSCSwin
 from .smt import SMT
 
-__all__ = ['ParCConvNeXt', 'ParCResNet', 'SMT']
+__all__ = ['ParCConvNeXt', 'ParCResNet', 'SCSCResNet', 'SCSCSwin', 'SMT']

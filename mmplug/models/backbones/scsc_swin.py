@@ -1,0 +1,271 @@
+"""SCSC-Swin: Swin-T's layout with the window attention replaced by SCSC.
+
+Paper: Wang et al., SCSC (ICCV 2023 Workshops,
+https://arxiv.org/abs/2308.07110). Written from the paper and notes on the
+official ``scsc_swin.py`` (megvii-research/SCSC); parameter names equal the
+official ``SCSC_Swin``'s, so its state dicts load. Unlike the official model
+(which asserts 224x224 inputs) H and W are taken at run time.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_norm_layer
+from mmcv.cnn.bricks import DropPath
+from mmengine.model.weight_init import trunc_normal_
+from torch import Tensor, nn
+
+from mmplug.models.layers.norm import LayerNorm2d
+from mmplug.models.layers.scsc import SCSC
+from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.registry import MODELS
+
+
+class Mlp(nn.Module):
+    """``fc2(GELU(fc1(x)))`` on channels-last tokens."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(..., C) -> (..., C)."""
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class SpatialBlock(nn.Module):
+    """``x + dp(SCSC(x))``, then ``x + dp(MLP(BN(x)))``: no norm before the
+    SCSC, BatchNorm (``bn``) before the MLP, as the official block.
+
+    Args:
+        dim (int): channels.
+        kernel_sizes (Sequence[int]): the SCSC branches.
+        mlp_ratio (float): MLP hidden width over ``dim``.
+        drop_path (float): stochastic depth rate.
+        norm_cfg (dict): the BatchNorms.
+        with_cp (bool): activation checkpointing.
+    """
+
+    def __init__(self, dim: int, kernel_sizes: Sequence[int],
+                 mlp_ratio: float = 4., drop_path: float = 0.,
+                 norm_cfg: Optional[dict] = None, with_cp: bool = False):
+        super().__init__()
+        self.attn2conv = SCSC(dim, dim, kernel_sizes, recover_act=False,
+                              norm_cfg=norm_cfg)
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else \
+            nn.Identity()
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.bn = build_norm_layer(norm_cfg or dict(type='BN'), dim)[1]
+        self.with_cp = with_cp
+
+    def _inner_forward(self, x: Tensor) -> Tensor:
+        x = x + self.drop_path(self.attn2conv(x))
+        y = self.mlp(self.bn(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return x + self.drop_path(y)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C, H, W) -> (N, C, H, W)."""
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._inner_forward, x, use_reentrant=False)
+        return self._inner_forward(x)
+
+
+class PatchEmbed(nn.Module):
+    """Conv 4x4 stride 4 + LayerNorm; the input is zero-padded bottom/right
+    to a multiple of 4."""
+
+    def __init__(self, in_channels: int, dim: int):
+        super().__init__()
+        self.proj = nn.Conv2d(in_channels, dim, 4, 4)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C_in, H, W) -> (N, C, ceil(H / 4), ceil(W / 4))."""
+        x = self.proj(F.pad(x, (0, -x.shape[-1] % 4, 0, -x.shape[-2] % 4)))
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class PatchMerging(nn.Module):
+    """Swin's 2x2 merging: gather (0,0), (1,0), (0,1), (1,1), LayerNorm(4C),
+    Linear 4C -> 2C (no bias); odd sizes are zero-padded first."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(4 * dim)
+        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C, H, W) -> (N, 2C, ceil(H / 2), ceil(W / 2))."""
+        x = F.pad(x, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))
+        x = x.permute(0, 2, 3, 1)
+        x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2],
+                       x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
+        return self.reduction(self.norm(x)).permute(0, 3, 1, 2)
+
+
+class Stage(nn.Module):
+    """``blocks`` then, except for the last stage, ``downsample``."""
+
+    def __init__(self, blocks: List[nn.Module],
+                 downsample: Optional[nn.Module]):
+        super().__init__()
+        self.blocks = nn.ModuleList(blocks)
+        self.downsample = downsample
+
+
+@MODELS.register_module()
+class SCSCSwin(BaseBackbone):
+    """SCSC-Swin backbone.
+
+    Swin-T's layout (patch embedding 4x4, widths 96/192/384/768, depths
+    2/2/6/2, patch merging between stages) with :class:`SpatialBlock`: SCSC
+    (kernel sets (3, 9, 13), (3, 7, 11), (3, 5, 7), (3, 5)) instead of
+    window attention, BatchNorm before the MLP. Each output stage ``i`` has a
+    LayerNorm ``norm{i}`` (as mmdet's Swin), applied to the stage's blocks'
+    output before its patch merging.
+
+    Args:
+        embed_dims (int): stage-1 width. Defaults to 96.
+        depths (Sequence[int]): blocks per stage. Defaults to (2, 2, 6, 2).
+        kernel_sizes (Sequence[Sequence[int]]): SCSC kernels per stage.
+        mlp_ratio (float): MLP width ratio. Defaults to 4.
+        in_channels (int): input channels. Defaults to 3.
+        out_indices (int | Sequence[int]): stages to output.
+        drop_path_rate (float): stochastic depth, linearly increasing.
+            Defaults to 0.1 (official).
+        frozen_stages (int): -1 none, 0 the patch embedding, k it + stages
+            1..k (with their patch merging).
+        norm_cfg (dict): the BatchNorms (``SyncBN`` in detection configs).
+        norm_eval (bool): keep BatchNorms in eval mode while training.
+        with_cp (bool): activation checkpointing in every block.
+        num_classes (int): classifier classes (``norm`` + ``head``); 0 for
+            none.
+        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``;
+            official ``SCSC_Swin`` state dicts load as they are.
+
+    Example:
+        >>> import torch
+        >>> from mmplug.models import SCSCSwin
+        >>> model = SCSCSwin().eval()
+        >>> [tuple(o.shape) for o in model(torch.rand(1, 3, 97, 131))]
+        [(1, 96, 25, 33), (1, 192, 13, 17), (1, 384, 7, 9), (1, 768, 4, 5)]
+    """
+    out_strides = (4, 8, 16, 32)
+    num_stages = 4
+
+    def __init__(self,
+                 embed_dims: int = 96,
+                 depths: Sequence[int] = (2, 2, 6, 2),
+                 kernel_sizes: Sequence[Sequence[int]] = ((3, 9, 13),
+                                                          (3, 7, 11),
+                                                          (3, 5, 7), (3, 5)),
+                 mlp_ratio: float = 4.,
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 drop_path_rate: float = 0.1,
+                 frozen_stages: int = -1,
+                 norm_cfg: Optional[dict] = None,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 num_classes: int = 0,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if len(depths) != self.num_stages or \
+                len(kernel_sizes) != self.num_stages:
+            raise ValueError('SCSC-Swin needs 4 depths and 4 kernel sets, '
+                             f'got {tuple(depths)} and {tuple(kernel_sizes)}')
+        self.out_indices = normalize_out_indices(out_indices, self.num_stages)
+        self.embed_dims = [embed_dims * 2**i for i in range(self.num_stages)]
+        self.patch_embed = PatchEmbed(in_channels, embed_dims)
+        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.layers = nn.ModuleList()
+        for i, dim in enumerate(self.embed_dims):
+            blocks = [
+                SpatialBlock(dim, kernel_sizes[i], mlp_ratio,
+                             dpr[sum(depths[:i]) + j], norm_cfg, with_cp)
+                for j in range(depths[i])
+            ]
+            self.layers.append(Stage(
+                blocks,
+                PatchMerging(dim) if i < self.num_stages - 1 else None))
+            if i in self.out_indices:
+                self.add_module(f'norm{i}', LayerNorm2d(dim))
+        self.num_classes = num_classes
+        if num_classes > 0:
+            self.norm = nn.LayerNorm(self.embed_dims[-1])
+            self.head = nn.Linear(self.embed_dims[-1], num_classes)
+        else:
+            self.ignored_pretrained_keys = ('head.', 'norm.')
+        self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
+
+    @property
+    def out_channels(self) -> List[int]:
+        """Channels of the returned maps."""
+        return [self.embed_dims[i] for i in self.out_indices]
+
+    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
+        modules = [self.patch_embed]
+        for i in range(frozen_stages):
+            modules.append(self.layers[i])
+            if hasattr(self, f'norm{i}'):
+                modules.append(getattr(self, f'norm{i}'))
+        return modules
+
+    def convert_state_dict(self, state_dict: Dict) -> Dict:
+        """Official keys are ours; a ``backbone.`` prefix is removed."""
+        return {k[len('backbone.'):] if k.startswith('backbone.') else k: v
+                for k, v in state_dict.items()}
+
+    def init_from_scratch(self) -> None:
+        """The official initialisation: truncated normal (std 0.02) linear
+        weights with zero biases, LayerNorm 1/0, PyTorch defaults for convs
+        and BatchNorms."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _stages(self, x: Tensor):
+        """Yield each stage's blocks' output (N, C_i, H_i, W_i)."""
+        x = self.patch_embed(x)
+        for stage in self.layers:
+            for block in stage.blocks:
+                x = block(x)
+            yield x
+            if stage.downsample is not None:
+                x = stage.downsample(x)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """
+        Args:
+            x (Tensor): images (N, C_in, H, W), any H and W.
+
+        Returns:
+            tuple[Tensor]: for each of ``out_indices``, ``norm{i}`` of stage
+            i: (N, 96 * 2**i, H_i, W_i), H_i = ceil(H / stride_i).
+        """
+        return tuple(
+            getattr(self, f'norm{i}')(feat)
+            for i, feat in enumerate(self._stages(x)) if i in self.out_indices)
+
+    def forward_classifier(self, x: Tensor) -> Tensor:
+        """ImageNet logits: ``head(mean(norm(last stage tokens)))``.
+
+        Args:
+            x (Tensor): images (N, C_in, H, W).
+
+        Returns:
+            Tensor: (N, num_classes).
+        """
+        if self.num_classes <= 0:
+            raise RuntimeError('SCSCSwin was built without a head '
+                               '(num_classes=0)')
+        *_, last = self._stages(x)
+        return self.head(self.norm(last.permute(0, 2, 3, 1)).mean(dim=(1, 2)))
