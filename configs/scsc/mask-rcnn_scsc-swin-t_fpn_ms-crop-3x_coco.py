@@ -1,0 +1,9 @@
+# SCSC-Swin-T Mask R-CNN FPN 3x with mmdet's Swin-T 3x recipe (multi-scale +
+# crop, AdamW 1e-4, weight decay 0.05, 36 epochs, steps 27/33).
+_base_ = [
+    'mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_ms-crop-3x_coco.py',
+    '../_base_/models/scsc.py',
+]
+
+custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
+model = dict(backbone={{_base_.scsc_swin_t_backbone}})
