@@ -1,0 +1,120 @@
+#!/usr/bin/env python
+"""SCSC speed: the module and the SCSC-ResNet-50 / SCSC-Swin-T backbones
+against mmdet's ResNet-50 and Swin-T, at 224x224 and 800x1216.
+
+Prints median forward latencies (batch 1, fp32, no grad, eval mode), the
+parameters and the FLOPs (mmengine's counter, 1 multiply-add = 1 FLOP) of
+each. Example::
+
+    python benchmarks/scsc_speed.py --runs 3
+"""
+import argparse
+import os.path as osp
+import statistics
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+from mmengine.analysis import FlopAnalyzer  # noqa: E402
+
+from mmplug.models import SCSCResNet, SCSCSwin  # noqa: E402
+from mmplug.models.layers import SCSC  # noqa: E402
+
+SIZES = [(224, 224), (800, 1216)]
+
+
+def median_ms(fn, runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def gflops(model, x) -> float:
+    analyzer = FlopAnalyzer(model, x)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer.total() / 1e9
+
+
+def stage1_modules():
+    """Token mixers of stage-1 width (96 channels) at stride 4."""
+    from mmdet.models.backbones.resnet import Bottleneck
+    from mmdet.models.backbones.swin import ShiftWindowMSA
+
+    class SwinMixer(torch.nn.Module):
+        """mmdet's (shifted) window attention on an (N, C, H, W) map."""
+
+        def __init__(self):
+            super().__init__()
+            self.attn = ShiftWindowMSA(96, 3, 7, shift_size=3)
+
+        def forward(self, x):
+            n, c, h, w = x.shape
+            y = self.attn(x.flatten(2).transpose(1, 2), (h, w))
+            return y.transpose(1, 2).reshape(n, c, h, w)
+
+    return {
+        'SCSC (96 ch, kernels 3/9/13)': SCSC(96, 96, (3, 9, 13),
+                                             recover_act=False),
+        'Swin-T W-MSA (96 ch, window 7)': SwinMixer(),
+        'ResNet-50 bottleneck (256 ch)': Bottleneck(256, 64),
+    }
+
+
+def backbones():
+    from mmdet.models.backbones import ResNet, SwinTransformer
+    return {
+        'SCSC-ResNet-50': SCSCResNet(depth=50),
+        'ResNet-50 (mmdet)': ResNet(50),
+        'SCSC-Swin-T': SCSCSwin(),
+        'Swin-T (mmdet)': SwinTransformer(embed_dims=96,
+                                          depths=(2, 2, 6, 2),
+                                          num_heads=(3, 6, 12, 24),
+                                          window_size=7),
+    }
+
+
+def table(title, models, shapes, runs):
+    print(f'\n{title}')
+    header = ''.join(f'{f"{s[-2]}x{s[-1]} ms":>14}{"GFLOPs":>9}'
+                     for s in shapes)
+    print(f"{'model':<32}{'params':>9}{header}")
+    for name, model in models.items():
+        model.eval()
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        row = f'{name:<32}{params:>8.2f}M'
+        for shape in shapes:
+            x = torch.randn(1, *shape)
+            ms = median_ms(lambda: model(x), runs)
+            row += f'{ms:>14.1f}{gflops(model, x):>9.2f}'
+        print(row)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--threads', type=int)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads')
+    with torch.no_grad():
+        modules = stage1_modules()
+        table('Stage-1 token mixers (stride-4 maps of 224 and 800x1216 '
+              'inputs)',
+              {k: v for k, v in modules.items() if 'ResNet' not in k},
+              [(96, 56, 56), (96, 200, 304)], args.runs)
+        table('', {k: v for k, v in modules.items() if 'ResNet' in k},
+              [(256, 56, 56), (256, 200, 304)], args.runs)
+        table('Backbones', backbones(), [(3, h, w) for h, w in SIZES],
+              args.runs)
+
+
+if __name__ == '__main__':
+    main()
