@@ -7,7 +7,7 @@ equal the official ``cbtnet50``/``cbtnet101`` state dicts. The official
 forward cannot run (it loops over ``self.patch_sizes``, never set); this one
 does, at any input size.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
@@ -166,11 +166,6 @@ class SCSCResNet(BaseBackbone):
         return [self.conv1, self.bn1] + [
             getattr(self, f'layer{i + 1}') for i in range(frozen_stages)
         ]
-
-    def convert_state_dict(self, state_dict: Dict) -> Dict:
-        """Official keys are ours; a ``backbone.`` prefix is removed."""
-        return {k[len('backbone.'):] if k.startswith('backbone.') else k: v
-                for k, v in state_dict.items()}
 
     def init_from_scratch(self) -> None:
         """The official initialisation: Kaiming normal (fan out) for every

@@ -6,7 +6,7 @@ official ``scsc_swin.py`` (megvii-research/SCSC); parameter names equal the
 official ``SCSC_Swin``'s, so its state dicts load. Unlike the official model
 (which asserts 224x224 inputs) H and W are taken at run time.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -213,11 +213,6 @@ class SCSCSwin(BaseBackbone):
             if hasattr(self, f'norm{i}'):
                 modules.append(getattr(self, f'norm{i}'))
         return modules
-
-    def convert_state_dict(self, state_dict: Dict) -> Dict:
-        """Official keys are ours; a ``backbone.`` prefix is removed."""
-        return {k[len('backbone.'):] if k.startswith('backbone.') else k: v
-                for k, v in state_dict.items()}
 
     def init_from_scratch(self) -> None:
         """The official initialisation: truncated normal (std 0.02) linear

@@ -83,8 +83,11 @@ class BaseBackbone(BaseModule):
         return self
 
     def convert_state_dict(self, state_dict: Dict) -> Dict:
-        """Map a checkpoint's keys to this model's (identity by default)."""
-        return state_dict
+        """Map a checkpoint's keys to this model's. By default only a
+        ``backbone.`` prefix (a detector or segmentor checkpoint) is
+        removed."""
+        return {k[len('backbone.'):] if k.startswith('backbone.') else k: v
+                for k, v in state_dict.items()}
 
     def init_weights(self) -> None:
         init_cfg = self.init_cfg if isinstance(self.init_cfg, dict) else None
