@@ -10,3 +10,4 @@ install()
 
 from .backbones import *  # noqa: F401,F403,E402
 from .layers import *  # noqa: F401,F403,E402
+from .necks import *  # noqa: F401,F403,E402

@@ -1,0 +1,3 @@
+from .dca_fpn import DCAFPN
+
+__all__ = ['DCAFPN']

@@ -1,0 +1,198 @@
+"""DCA-FPN: an FPN whose levels carry connected attention blocks.
+
+A new design after DCANet (Ma et al., https://arxiv.org/abs/2007.05099):
+each pyramid level's output passes through an attention block (SE, CBAM or
+GC) that also receives the previous level's attention message, top-down
+(coarse to fine) or bottom-up. The message weights start at zero, so the
+neck starts as "FPN + independent per-level attention".
+"""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmplug.models.layers.dca import DCACBAM, DCAGC, DCASE
+from mmplug.registry import MODELS
+
+ATTENTIONS = {'se': DCASE, 'cbam': DCACBAM, 'gc': DCAGC}
+
+
+@MODELS.register_module()
+class DCAFPN(BaseModule):
+    """FPN (mmdet's arguments and computation) with DCA-connected attention
+    on the outputs of the backbone levels; extra levels follow from the
+    attended outputs as in FPN.
+
+    Args:
+        in_channels (list[int]): channels of each backbone level.
+        out_channels (int): channels of every output.
+        num_outs (int): number of outputs.
+        start_level (int): first backbone level used. Defaults to 0.
+        end_level (int): last backbone level used (-1: the last).
+        add_extra_convs (bool | str): as mmdet's FPN: False (max-pool),
+            True/'on_input', 'on_lateral' or 'on_output'.
+        relu_before_extra_convs (bool): ReLU before the extra convs.
+        no_norm_on_lateral (bool): no norm in the lateral convs.
+        conv_cfg, norm_cfg, act_cfg (dict, optional): for the convs.
+        upsample_cfg (dict): ``F.interpolate`` arguments of the top-down
+            path. Defaults to nearest.
+        attention (str): ``'se'``, ``'cbam'`` or ``'gc'``.
+        direction (str): message flow, ``'top_down'`` (coarsest level
+            first) or ``'bottom_up'``.
+        connect (bool): connect the attention blocks (False: independent
+            attention per level, the ablation baseline).
+        init_cfg (dict): Xavier-uniform convs, as mmdet's FPN.
+
+    Example:
+        >>> import torch
+        >>> neck = DCAFPN([8, 16, 32, 64], 16, num_outs=5, attention='cbam')
+        >>> feats = [torch.rand(1, c, 64 // 2**i, 80 // 2**i)
+        ...          for i, c in enumerate([8, 16, 32, 64])]
+        >>> [tuple(o.shape[-2:]) for o in neck(feats)]
+        [(64, 80), (32, 40), (16, 20), (8, 10), (4, 5)]
+    """
+
+    def __init__(self,
+                 in_channels: List[int],
+                 out_channels: int,
+                 num_outs: int,
+                 start_level: int = 0,
+                 end_level: int = -1,
+                 add_extra_convs: Union[bool, str] = False,
+                 relu_before_extra_convs: bool = False,
+                 no_norm_on_lateral: bool = False,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: Optional[dict] = None,
+                 upsample_cfg: dict = dict(mode='nearest'),
+                 attention: str = 'se',
+                 direction: str = 'top_down',
+                 connect: bool = True,
+                 init_cfg: Optional[dict] = dict(
+                     type='Xavier', layer='Conv2d', distribution='uniform')):
+        super().__init__(init_cfg=init_cfg)
+        if not isinstance(in_channels, (list, tuple)):
+            raise TypeError(f'in_channels must be a list, got {in_channels!r}')
+        if attention not in ATTENTIONS:
+            raise ValueError(f'unknown attention {attention!r}; choose one of '
+                             f'{sorted(ATTENTIONS)}')
+        if direction not in ('top_down', 'bottom_up'):
+            raise ValueError(f"direction must be 'top_down' or 'bottom_up', "
+                             f'got {direction!r}')
+        self.in_channels = list(in_channels)
+        self.out_channels, self.num_outs = out_channels, num_outs
+        self.num_ins = len(in_channels)
+        self.relu_before_extra_convs = relu_before_extra_convs
+        self.upsample_cfg = dict(upsample_cfg)
+        if end_level in (-1, self.num_ins - 1):
+            self.backbone_end_level = self.num_ins
+            if num_outs < self.num_ins - start_level:
+                raise ValueError(f'num_outs={num_outs} is fewer than the '
+                                 f'{self.num_ins - start_level} used levels')
+        else:
+            self.backbone_end_level = end_level + 1
+            if end_level >= self.num_ins or \
+                    num_outs != end_level - start_level + 1:
+                raise ValueError('end_level must be a backbone level and '
+                                 'num_outs = end_level - start_level + 1')
+        self.start_level, self.end_level = start_level, end_level
+        if add_extra_convs is True:
+            add_extra_convs = 'on_input'
+        if add_extra_convs not in (False, 'on_input', 'on_lateral',
+                                   'on_output'):
+            raise ValueError(f'add_extra_convs {add_extra_convs!r}')
+        self.add_extra_convs = add_extra_convs
+        self.direction = direction
+
+        self.lateral_convs = nn.ModuleList()
+        self.fpn_convs = nn.ModuleList()
+        for i in range(start_level, self.backbone_end_level):
+            self.lateral_convs.append(ConvModule(
+                in_channels[i], out_channels, 1, conv_cfg=conv_cfg,
+                norm_cfg=None if no_norm_on_lateral else norm_cfg,
+                act_cfg=act_cfg, inplace=False))
+            self.fpn_convs.append(ConvModule(
+                out_channels, out_channels, 3, padding=1, conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg, act_cfg=act_cfg, inplace=False))
+        extra_levels = num_outs - self.backbone_end_level + start_level
+        if add_extra_convs and extra_levels >= 1:
+            for i in range(extra_levels):
+                channels = in_channels[self.backbone_end_level - 1] \
+                    if i == 0 and add_extra_convs == 'on_input' \
+                    else out_channels
+                self.fpn_convs.append(ConvModule(
+                    channels, out_channels, 3, stride=2, padding=1,
+                    conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
+                    inplace=False))
+        # one attention block per used backbone level; the first in the
+        # message order has no message weight
+        used = self.backbone_end_level - start_level
+        self.attentions = nn.ModuleList(
+            ATTENTIONS[attention](out_channels,
+                                  connected=connect and self._order(i) > 0)
+            for i in range(used))
+
+    def init_weights(self) -> None:
+        """``init_cfg`` (Xavier convs), then each attention block's own
+        initialisation (GC's zero last conv)."""
+        super().init_weights()
+        for attention in self.attentions:
+            if hasattr(attention, 'init_weights'):
+                attention.init_weights()
+
+    def _order(self, level: int) -> int:
+        """Position of ``level`` (0 = finest used) in the message chain."""
+        used = self.backbone_end_level - self.start_level
+        return used - 1 - level if self.direction == 'top_down' else level
+
+    def _attend(self, outs: List[Tensor]) -> List[Tensor]:
+        levels = sorted(range(len(outs)), key=self._order)
+        message = None
+        for i in levels:
+            outs[i], message = self.attentions[i](outs[i], message)
+        return outs
+
+    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
+        """
+        Args:
+            inputs (Sequence[Tensor]): backbone maps (N, C_i, H_i, W_i).
+
+        Returns:
+            tuple[Tensor]: ``num_outs`` maps of ``out_channels``, from the
+            finest used level on, each extra level half the previous size.
+        """
+        if len(inputs) != self.num_ins:
+            raise ValueError(f'DCAFPN got {len(inputs)} inputs, built for '
+                             f'{self.num_ins} (in_channels)')
+        for i, (x, c) in enumerate(zip(inputs, self.in_channels)):
+            if x.shape[1] != c:
+                raise ValueError(f'input {i} has {x.shape[1]} channels, '
+                                 f'in_channels says {c}')
+        laterals = [conv(inputs[i + self.start_level])
+                    for i, conv in enumerate(self.lateral_convs)]
+        for i in range(len(laterals) - 1, 0, -1):
+            if 'scale_factor' in self.upsample_cfg:
+                up = F.interpolate(laterals[i], **self.upsample_cfg)
+            else:
+                up = F.interpolate(laterals[i], size=laterals[i - 1].shape[2:],
+                                   **self.upsample_cfg)
+            laterals[i - 1] = laterals[i - 1] + up
+        outs = self._attend([self.fpn_convs[i](laterals[i])
+                             for i in range(len(laterals))])
+        used = len(laterals)
+        if self.num_outs > used:
+            if not self.add_extra_convs:
+                for _ in range(self.num_outs - used):
+                    outs.append(F.max_pool2d(outs[-1], 1, stride=2))
+            else:
+                source = {'on_input': inputs[self.backbone_end_level - 1],
+                          'on_lateral': laterals[-1],
+                          'on_output': outs[-1]}[self.add_extra_convs]
+                outs.append(self.fpn_convs[used](source))
+                for i in range(used + 1, self.num_outs):
+                    x = F.relu(outs[-1]) if self.relu_before_extra_convs \
+                        else outs[-1]
+                    outs.append(self.fpn_convs[i](x))
+        return tuple(outs)
