@@ -1,0 +1,121 @@
+"""DCA-ResNet: counts, official layout, connection, gradients."""
+import pytest
+import torch
+
+from mmplug.models import DCAResNet
+
+
+def analytic_params(attention, depths=(3, 4, 6, 3), classes=1000):
+    """ResNet-50 plus the official SE-DCA / GC-DCA layers, written out; the
+    first block gets no message layers."""
+    total, c_in, msg = 3 * 49 * 64 + 2 * 64, 64, 64
+    for i, depth in enumerate(depths):
+        w = 64 * 2**i
+        c = 4 * w
+        for j in range(depth):
+            total += c_in * w + w * w * 9 + w * c + 2 * (w + w + c)
+            if j == 0:
+                total += c_in * c + 2 * c
+            connected = not (i == 0 and j == 0)
+            h = c // 16
+            if attention == 'se':
+                total += c * h + h + h * c + c
+                if connected:
+                    total += 3 + 2 * c
+                    if msg != c:
+                        total += msg * c + c + 2 * c
+            else:
+                total += c + 1 + (c * h + h + 2 * h + h * c + c)
+                if connected:
+                    total += 1
+                    if msg != c:
+                        total += msg * h + h + 2 * h + h * c + c
+            c_in = msg = c
+    return total + c_in * classes + classes
+
+
+@pytest.mark.parametrize('attention, official, unused',
+                         [('se', 30898696, 17667), ('gc', 28630824, 5425)])
+def test_param_counts(attention, official, unused):
+    model = DCAResNet(attention=attention, num_classes=1000)
+    count = sum(p.numel() for p in model.parameters())
+    assert count == analytic_params(attention)
+    # the official model, counted with its code, less the message layers
+    # of layer1.0 that it builds but never uses
+    assert count == official - unused
+
+
+def _official_state(model, attention):
+    """Our keys plus the official unused layer1.0 layers, 'module.'-prefixed
+    as the official apex-DDP checkpoints."""
+    state = {'module.' + k: torch.rand_like(v.float()).to(v.dtype)
+             for k, v in model.state_dict().items()}
+    if attention == 'se':
+        state['module.layer1.0.se.att_fc.0.weight'] = torch.rand(256, 64)
+        state['module.layer1.0.se.conv.0.weight'] = torch.rand(1, 2, 1, 1)
+    else:
+        state['module.layer1.0.rgc.weight'] = torch.rand(1)
+        state['module.layer1.0.rgc.att_fc.0.weight'] = torch.rand(16, 64, 1,
+                                                                  1)
+    return state
+
+
+@pytest.mark.parametrize('attention', ['se', 'gc'])
+def test_official_checkpoint_loads(tmp_path, attention):
+    tiny = dict(attention=attention, depths=[1, 2, 1, 1])
+    state = _official_state(DCAResNet(num_classes=1000, **tiny), attention)
+    path = str(tmp_path / 'dca.pth.tar')
+    torch.save({'state_dict': state}, path)
+    model = DCAResNet(**tiny, init_cfg=dict(type='Pretrained',
+                                            checkpoint=path))
+    model.init_weights()  # fc and layer1.0's unused layers ignored
+    name = 'se' if attention == 'se' else 'rgc'
+    key = f'layer2.1.{name}.fc.0.weight' if attention == 'se' else \
+        'layer2.1.rgc.weight'
+    torch.testing.assert_close(model.state_dict()[key],
+                               state['module.' + key])
+    assert f'layer2.0.{name}.att_fc.0.weight' in model.state_dict()
+    assert not any(k.startswith(f'layer1.0.{name}.att_fc')
+                   for k in model.state_dict())
+
+
+@pytest.mark.parametrize('attention', ['se', 'gc'])
+def test_messages_connect_blocks_and_every_parameter_learns(attention):
+    torch.manual_seed(0)
+    model = DCAResNet(attention=attention, depths=[1, 2, 1, 1]).train()
+    if attention == 'gc':  # the link weights start at 0: open them
+        for name, p in model.named_parameters():
+            if name.endswith('rgc.weight'):
+                torch.nn.init.constant_(p, 0.5)
+    x = torch.rand(2, 3, 64, 96)
+    outs = model(x)
+    assert [o.shape[1:] for o in outs] == [(256, 16, 24), (512, 8, 12),
+                                           (1024, 4, 6), (2048, 2, 3)]
+    sum(o.mean() for o in outs).backward()
+    assert not [n for n, p in model.named_parameters() if p.grad is None]
+    # the message matters: cutting it changes layer2's output
+    block = model.layer2[1]
+    feat = torch.rand(1, 512, 8, 8)
+    msg = torch.rand(1, 512) if attention == 'se' else \
+        torch.rand(1, 512, 1, 1)
+    model.eval()
+    out_a, _ = block(feat, msg)
+    out_b, _ = block(feat, torch.zeros_like(msg))
+    assert not torch.allclose(out_a, out_b)
+
+
+def test_errors_frozen_and_docstring():
+    import doctest
+    with pytest.raises(ValueError, match="attention must be 'se' or 'gc'"):
+        DCAResNet(attention='cbam')
+    with pytest.raises(ValueError, match='unknown DCA-ResNet depth 18'):
+        DCAResNet(depth=18)
+    model = DCAResNet(depths=[1, 1, 1, 1], frozen_stages=1,
+                      norm_eval=True).train()
+    assert not any(p.requires_grad for p in model.layer1.parameters())
+    assert all(p.requires_grad for p in model.layer2.parameters())
+    runner = doctest.DocTestRunner()
+    for test in doctest.DocTestFinder().find(DCAResNet, 'DCAResNet',
+                                             globs={}):
+        runner.run(test)
+    assert runner.failures == 0 and runner.tries > 0
