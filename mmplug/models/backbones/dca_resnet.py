@@ -12,16 +12,16 @@ official first block (``layer1.0``) builds message layers it never uses
 keys are ignored.
 """
 import re
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.backbone import (ResNetFamilyBackbone,
+                                          normalize_out_indices)
 from mmplug.registry import MODELS
 
 
@@ -162,7 +162,7 @@ class DCABottleneck(nn.Module):
 
 
 @MODELS.register_module()
-class DCAResNet(BaseBackbone):
+class DCAResNet(ResNetFamilyBackbone):
     """DCA-SE-ResNet / DCA-GC-ResNet backbone (pytorch style).
 
     ResNet whose every bottleneck carries SE or GC attention, connected
@@ -253,57 +253,19 @@ class DCAResNet(BaseBackbone):
         self.ignored_pretrained_keys = tuple(ignored)
         self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
 
-    @property
-    def out_channels(self) -> List[int]:
-        """Channels of the returned maps."""
-        return [self.embed_dims[i] for i in self.out_indices]
-
-    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
-        return [self.conv1, self.bn1] + [
-            getattr(self, f'layer{i + 1}') for i in range(frozen_stages)
-        ]
-
     def convert_state_dict(self, state_dict):
         """Remove a ``module.`` (the official apex-DDP checkpoints) or
         ``backbone.`` prefix."""
         return {re.sub(r'^(module|backbone)\.', '', k): v
                 for k, v in state_dict.items()}
 
-    def init_from_scratch(self) -> None:
-        """The official initialisation: Kaiming normal (fan out) for every
-        conv, BN 1/0, PyTorch defaults elsewhere."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out',
-                                        nonlinearity='relu')
-            elif isinstance(m, _BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def _run(self, x: Tensor):
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield the outputs of ``layer1..4`` (N, 256 * 2**i, H_i, W_i) at
+        strides 4, 8, 16, 32, the attention message threaded through every
+        block."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         message = None
         for i in range(self.num_stages):
             for block in getattr(self, f'layer{i + 1}'):
                 x, message = block(x, message)
             yield x
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, C_in, H, W).
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, (N, 256 * 2**i,
-            H_i, W_i) at strides 4, 8, 16, 32.
-        """
-        return tuple(x for i, x in enumerate(self._run(x))
-                     if i in self.out_indices)
-
-    def forward_classifier(self, x: Tensor) -> Tensor:
-        """ImageNet logits: ``fc`` on the pooled last map."""
-        if self.num_classes <= 0:
-            raise RuntimeError('DCAResNet was built without a head '
-                               '(num_classes=0)')
-        *_, last = self._run(x)
-        return self.fc(last.mean(dim=(2, 3)))

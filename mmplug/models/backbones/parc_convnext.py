@@ -12,7 +12,7 @@ constructors of mmdet and mmseg apply (the class name contains
 ``ConvNeXt``, which is what they check).
 """
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -263,11 +263,6 @@ class ParCConvNeXt(BaseBackbone):
         depth = self.arch['depths'][stage]
         return stage in self.parc_stages and index + 1 > 2 * depth // 3
 
-    @property
-    def out_channels(self) -> List[int]:
-        """Channels of the returned maps."""
-        return [self.embed_dims[i] for i in self.out_indices]
-
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         modules = [self.downsample_layers[0]]
         for i in range(frozen_stages):
@@ -292,35 +287,14 @@ class ParCConvNeXt(BaseBackbone):
             elif isinstance(m, ParC):
                 m.reset_parameters()
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, C_in, H, W), any H and W.
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, (N, C_i, H_i, W_i)
-            with H_i = ceil(H / stride_i), strides 4, 8, 16, 32.
-        """
-        outs = []
-        for i in range(self.num_stages):
-            x = self.stages[i](self.downsample_layers[i](x))
-            if i in self.out_indices:
-                outs.append(getattr(self, f'norm{i}')(x))
-        return tuple(outs)
-
-    def forward_classifier(self, x: Tensor) -> Tensor:
-        """ImageNet logits, as the official classification model.
-
-        Args:
-            x (Tensor): images (N, C_in, H, W).
-
-        Returns:
-            Tensor: (N, num_classes): ``head(norm(mean of the last map))``.
-        """
-        if self.num_classes <= 0:
-            raise RuntimeError(
-                f'{type(self).__name__} was built without a head '
-                '(num_classes=0)')
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield each stage's map (N, C_i, ceil(H / s_i), ceil(W / s_i)),
+        strides 4, 8, 16, 32; :meth:`forward` returns those of
+        ``out_indices`` through ``norm{i}``."""
         for downsample, stage in zip(self.downsample_layers, self.stages):
             x = stage(downsample(x))
-        return self.head(self.norm(x.mean(dim=(2, 3))))
+            yield x
+
+    def _classify(self, last: Tensor) -> Tensor:
+        """``head(norm(mean of the last map))``, as the official model."""
+        return self.head(self.norm(last.mean(dim=(2, 3))))

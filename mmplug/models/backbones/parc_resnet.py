@@ -8,7 +8,7 @@ applied to ResNet as in the official ``ParC_ConvNets/ParC_resnet50.py``
 ``parc.parc_h``/``parc.parc_w`` in place of ``conv2``.
 """
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, Optional, Sequence, Union
 
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
@@ -16,7 +16,8 @@ from torch import Tensor, nn
 
 from mmplug.models.layers.parc import (ParC, ParCMixer,
                                       rename_official_parc_key)
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.backbone import (ResNetFamilyBackbone,
+                                          normalize_out_indices)
 from mmplug.registry import MODELS
 
 
@@ -100,7 +101,7 @@ class Bottleneck(nn.Module):
 
 
 @MODELS.register_module()
-class ParCResNet(BaseBackbone):
+class ParCResNet(ResNetFamilyBackbone):
     """ParC-ResNet backbone (ResNet-50 by default, pytorch style).
 
     The last ``parc_blocks[i]`` bottlenecks of stage ``i`` replace their 3x3
@@ -212,67 +213,23 @@ class ParCResNet(BaseBackbone):
                     'bottlenecks (the downsampling first one stays a conv)')
         return arch
 
-    @property
-    def out_channels(self) -> List[int]:
-        """Channels of the returned maps."""
-        return [self.embed_dims[i] for i in self.out_indices]
-
-    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
-        return [self.conv1, self.bn1] + [
-            getattr(self, f'layer{i + 1}') for i in range(frozen_stages)
-        ]
-
     def convert_state_dict(self, state_dict: Dict) -> Dict:
         return convert_parc_resnet(state_dict)
 
     def init_from_scratch(self) -> None:
-        """Kaiming normal (fan out) convs, BN 1/0 (the last BN of each
-        bottleneck 0 with ``zero_init_residual``), ParC as
-        :meth:`ParC.reset_parameters`."""
+        """torchvision's initialisation, ParC as :meth:`ParC.reset_parameters`,
+        the last BN of each bottleneck 0 with ``zero_init_residual``."""
+        super().init_from_scratch()
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out',
-                                        nonlinearity='relu')
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, ParC):
+            if isinstance(m, ParC):
                 m.reset_parameters()
-        if self.zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, Bottleneck):
-                    nn.init.zeros_(m.bn3.weight)
+            elif isinstance(m, Bottleneck) and self.zero_init_residual:
+                nn.init.zeros_(m.bn3.weight)
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, C_in, H, W), any H and W.
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, (N, C_i, H_i, W_i):
-            C_i = 256 * 2**i, strides 4, 8, 16, 32.
-        """
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        outs = []
-        for i in range(self.num_stages):
-            x = getattr(self, f'layer{i + 1}')(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
-    def forward_classifier(self, x: Tensor) -> Tensor:
-        """ImageNet logits: ``fc`` on the pooled last map.
-
-        Args:
-            x (Tensor): images (N, C_in, H, W).
-
-        Returns:
-            Tensor: (N, num_classes).
-        """
-        if self.num_classes <= 0:
-            raise RuntimeError('ParCResNet was built without a head '
-                               '(num_classes=0)')
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield the outputs of ``layer1..4``: (N, 256 * 2**i, H_i, W_i) at
+        strides 4, 8, 16, 32."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         for i in range(self.num_stages):
             x = getattr(self, f'layer{i + 1}')(x)
-        return self.fc(x.mean(dim=(2, 3)))
+            yield x

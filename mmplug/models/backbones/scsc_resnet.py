@@ -7,16 +7,16 @@ equal the official ``cbtnet50``/``cbtnet101`` state dicts. The official
 forward cannot run (it loops over ``self.patch_sizes``, never set); this one
 does, at any input size.
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterator, Optional, Sequence, Union
 
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.models.layers.scsc import SCSC
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.backbone import (ResNetFamilyBackbone,
+                                          normalize_out_indices)
 from mmplug.registry import MODELS
 
 
@@ -69,7 +69,7 @@ class SCSCUnit(SCSC):
 
 
 @MODELS.register_module()
-class SCSCResNet(BaseBackbone):
+class SCSCResNet(ResNetFamilyBackbone):
     """SCSC-ResNet backbone (the official CBTNet).
 
     Stem: conv 3x3 stride 2 to 96 channels, BN, ReLU, no max-pool. Four
@@ -157,64 +157,20 @@ class SCSCResNet(BaseBackbone):
             self.ignored_pretrained_keys = ('fc.', )
         self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
 
-    @property
-    def out_channels(self) -> List[int]:
-        """Channels of the returned maps."""
-        return [self.embed_dims[i] for i in self.out_indices]
-
-    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
-        return [self.conv1, self.bn1] + [
-            getattr(self, f'layer{i + 1}') for i in range(frozen_stages)
-        ]
-
     def init_from_scratch(self) -> None:
-        """The official initialisation: Kaiming normal (fan out) for every
-        conv, BN 1/0, PyTorch defaults for linear layers; optionally zero
-        ``bn3`` weights."""
+        """The official initialisation: torchvision's, PyTorch defaults for
+        linear layers; optionally zero ``bn3`` weights."""
+        super().init_from_scratch()
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out',
-                                        nonlinearity='relu')
-            elif isinstance(m, _BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
+            if isinstance(m, nn.Linear):
                 m.reset_parameters()
-        if self.zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, SCSCUnit):
-                    nn.init.zeros_(m.bn3.weight)
+            elif isinstance(m, SCSCUnit) and self.zero_init_residual:
+                nn.init.zeros_(m.bn3.weight)
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, C_in, H, W), any H and W.
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, (N, C_i, H_i, W_i)
-            with C_i = 288, 576, 1152, 1536 and H_i = ceil(H / stride_i).
-        """
-        x = self.relu(self.bn1(self.conv1(x)))
-        outs = []
-        for i in range(self.num_stages):
-            x = getattr(self, f'layer{i + 1}')(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
-    def forward_classifier(self, x: Tensor) -> Tensor:
-        """ImageNet logits: ``fc`` on the pooled last map.
-
-        Args:
-            x (Tensor): images (N, C_in, H, W).
-
-        Returns:
-            Tensor: (N, num_classes).
-        """
-        if self.num_classes <= 0:
-            raise RuntimeError('SCSCResNet was built without a head '
-                               '(num_classes=0)')
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield the outputs of ``layer1..4``: C_i = 288, 576, 1152, 1536,
+        H_i = ceil(H / stride_i)."""
         x = self.relu(self.bn1(self.conv1(x)))
         for i in range(self.num_stages):
             x = getattr(self, f'layer{i + 1}')(x)
-        return self.fc(x.mean(dim=(2, 3)))
+            yield x

@@ -6,7 +6,7 @@ official ``scsc_swin.py`` (megvii-research/SCSC); parameter names equal the
 official ``SCSC_Swin``'s, so its state dicts load. Unlike the official model
 (which asserts 224x224 inputs) H and W are taken at run time.
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -201,11 +201,6 @@ class SCSCSwin(BaseBackbone):
             self.ignored_pretrained_keys = ('head.', 'norm.')
         self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
 
-    @property
-    def out_channels(self) -> List[int]:
-        """Channels of the returned maps."""
-        return [self.embed_dims[i] for i in self.out_indices]
-
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         modules = [self.patch_embed]
         for i in range(frozen_stages):
@@ -227,8 +222,10 @@ class SCSCSwin(BaseBackbone):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def _stages(self, x: Tensor):
-        """Yield each stage's blocks' output (N, C_i, H_i, W_i)."""
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield each stage's blocks' output (N, 96 * 2**i, H_i, W_i), before
+        its patch merging; :meth:`forward` returns those of ``out_indices``
+        through ``norm{i}``."""
         x = self.patch_embed(x)
         for stage in self.layers:
             for block in stage.blocks:
@@ -237,30 +234,6 @@ class SCSCSwin(BaseBackbone):
             if stage.downsample is not None:
                 x = stage.downsample(x)
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, C_in, H, W), any H and W.
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, ``norm{i}`` of stage
-            i: (N, 96 * 2**i, H_i, W_i), H_i = ceil(H / stride_i).
-        """
-        return tuple(
-            getattr(self, f'norm{i}')(feat)
-            for i, feat in enumerate(self._stages(x)) if i in self.out_indices)
-
-    def forward_classifier(self, x: Tensor) -> Tensor:
-        """ImageNet logits: ``head(mean(norm(last stage tokens)))``.
-
-        Args:
-            x (Tensor): images (N, C_in, H, W).
-
-        Returns:
-            Tensor: (N, num_classes).
-        """
-        if self.num_classes <= 0:
-            raise RuntimeError('SCSCSwin was built without a head '
-                               '(num_classes=0)')
-        *_, last = self._stages(x)
+    def _classify(self, last: Tensor) -> Tensor:
+        """``head(mean(norm(last stage tokens)))``, as the official model."""
         return self.head(self.norm(last.permute(0, 2, 3, 1)).mean(dim=(1, 2)))

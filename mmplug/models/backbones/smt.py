@@ -344,11 +344,6 @@ class SMT(BaseBackbone):
         return GlobalAttention(dim, self.arch['msa_heads'][stage],
                                attn_drop=attn_drop, proj_drop=drop)
 
-    @property
-    def out_channels(self) -> List[int]:
-        """Channels of the returned maps."""
-        return [self.embed_dims[i] for i in self.out_indices]
-
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         modules = [self.patch_embed1]
         for i in range(1, frozen_stages + 1):

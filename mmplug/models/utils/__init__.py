@@ -1,3 +1,4 @@
-from .backbone import BaseBackbone, normalize_out_indices
+from .backbone import (BaseBackbone, ResNetFamilyBackbone,
+                       normalize_out_indices)
 
-__all__ = ['BaseBackbone', 'normalize_out_indices']
+__all__ = ['BaseBackbone', 'ResNetFamilyBackbone', 'normalize_out_indices']

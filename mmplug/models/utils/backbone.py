@@ -1,9 +1,9 @@
 """What every mmplug backbone shares: ``out_indices``, ``frozen_stages``,
 ``norm_eval`` and pretrained loading with a key report."""
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Sequence, Tuple, Union
 
 from mmengine.model import BaseModule
-from torch import nn
+from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.checkpoint import load_pretrained
@@ -38,7 +38,11 @@ class BaseBackbone(BaseModule):
     """Base of mmplug backbones (the mmdet contract).
 
     Subclasses call :meth:`_setup_freezing` at the end of ``__init__`` and
-    implement :meth:`_frozen_modules`.
+    implement :meth:`_frozen_modules`. Those that implement
+    :meth:`stage_outputs` get :meth:`forward` (the ``out_indices`` maps,
+    through an output norm ``norm{i}`` where the model has one) and
+    :meth:`forward_classifier` (``num_classes > 0``; :meth:`_classify` on
+    the last map).
 
     - ``frozen_stages``: ``-1`` freezes nothing, ``0`` the stem, ``k`` the
       stem plus the first ``k`` stages (their parameters stop requiring
@@ -51,6 +55,51 @@ class BaseBackbone(BaseModule):
 
     #: checkpoint key prefixes this model does not use (e.g. a classifier)
     ignored_pretrained_keys: Tuple[str, ...] = ()
+
+    @property
+    def out_channels(self) -> List[int]:
+        """Channels of the returned maps."""
+        return [self.embed_dims[i] for i in self.out_indices]
+
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield each stage's raw output map (N, C_i, H_i, W_i)."""
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """
+        Args:
+            x (Tensor): images (N, C_in, H, W), any H and W.
+
+        Returns:
+            tuple[Tensor]: for each of ``out_indices``, the stage's map
+            (N, C_i, H_i, W_i), through ``norm{i}`` if the model has one.
+        """
+        outs = []
+        for i, feat in enumerate(self.stage_outputs(x)):
+            if i in self.out_indices:
+                norm = getattr(self, f'norm{i}', None)
+                outs.append(feat if norm is None else norm(feat))
+        return tuple(outs)
+
+    def forward_classifier(self, x: Tensor) -> Tensor:
+        """ImageNet logits, as the official classification model.
+
+        Args:
+            x (Tensor): images (N, C_in, H, W).
+
+        Returns:
+            Tensor: (N, num_classes).
+        """
+        if getattr(self, 'num_classes', 0) <= 0:
+            raise RuntimeError(f'{type(self).__name__} was built without a '
+                               'head (num_classes=0)')
+        *_, last = self.stage_outputs(x)
+        return self._classify(last)
+
+    def _classify(self, last: Tensor) -> Tensor:
+        """Logits from the last raw map: ``fc`` on its global average (the
+        ResNet head); models with another head override this."""
+        return self.fc(last.mean(dim=(2, 3)))
 
     def _setup_freezing(self, frozen_stages: int, norm_eval: bool,
                         num_stages: int) -> None:
@@ -104,3 +153,27 @@ class BaseBackbone(BaseModule):
     def init_from_scratch(self) -> None:
         """Model-specific initialisation when no checkpoint is loaded."""
 
+
+class ResNetFamilyBackbone(BaseBackbone):
+    """Base of backbones with a ResNet layout: stem ``conv1``/``bn1``,
+    stages ``layer1``... and an ``fc`` classifier.
+
+    ``frozen_stages=k`` freezes the stem and ``layer1..k``;
+    :meth:`init_from_scratch` is torchvision's initialisation (Kaiming
+    normal, fan out, for every conv; BatchNorm 1/0), which subclasses
+    extend.
+    """
+
+    def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
+        return [self.conv1, self.bn1] + [
+            getattr(self, f'layer{i + 1}') for i in range(frozen_stages)
+        ]
+
+    def init_from_scratch(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out',
+                                        nonlinearity='relu')
+            elif isinstance(m, _BatchNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
