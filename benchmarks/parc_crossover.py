@@ -7,25 +7,14 @@ the median forward latency of each form and their ratio.
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 
 from mmplug.models.layers.parc import ParC  # noqa: E402
-
-
-def median_ms(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+from mmplug.testing import median_ms  # noqa: E402
 
 
 def main(argv=None):

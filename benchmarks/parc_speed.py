@@ -11,9 +11,7 @@ machine's CPU threads. Example::
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -21,21 +19,11 @@ import torch  # noqa: E402
 
 from mmplug.models import ParCConvNeXt  # noqa: E402
 from mmplug.models.layers.parc import ParC  # noqa: E402
+from mmplug.testing import median_ms  # noqa: E402
 
 LAYER_SIZES = [(7, 7), (14, 14), (28, 28), (50, 76), (56, 56), (100, 152),
                (200, 304), (200, 336)]
 BACKBONE_SIZES = [(224, 224), (800, 1216)]
-
-
-def median_ms(fn, runs: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def layer_table(channels: int, runs: int) -> None:

@@ -10,9 +10,7 @@ each. Example::
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -21,18 +19,9 @@ from mmengine.analysis import FlopAnalyzer  # noqa: E402
 
 from mmplug.models import SCSCResNet, SCSCSwin  # noqa: E402
 from mmplug.models.layers import SCSC  # noqa: E402
+from mmplug.testing import median_ms  # noqa: E402
 
 SIZES = [(224, 224), (800, 1216)]
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def gflops(model, x) -> float:

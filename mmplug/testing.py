@@ -1,7 +1,10 @@
 """Helpers for tests and benchmarks."""
 import enum
+import statistics
 import sys
+import time
 import types
+from typing import Callable
 
 
 def import_mmpretrain_models() -> None:
@@ -33,3 +36,16 @@ def import_mmpretrain_models() -> None:
     finally:
         for name in names:
             sys.modules.pop(name, None)
+
+
+def median_ms(fn: Callable[[], object], runs: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` in milliseconds over ``runs`` calls,
+    after ``warmup`` untimed calls (for the scripts in ``benchmarks/``)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
