@@ -23,10 +23,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import torch  # noqa: E402
-
 from mmplug.apis.cli import exit_on_user_error  # noqa: E402
-from mmplug.checkpoint import safe_torch_load  # noqa: E402
+from mmplug.apis.convert import (print_report,  # noqa: E402
+                                 read_backbone_state, write_converted)
 from mmplug.models.backbones.parc_convnext import (  # noqa: E402
     ParCConvNeXt, convert_parc_convnext)
 from mmplug.models.backbones.parc_resnet import (  # noqa: E402
@@ -75,13 +74,7 @@ def infer_model(state: dict):
 
 def convert_file(src: str, dst: str) -> dict:
     """Convert ``src`` to ``dst``; return a report dict."""
-    ckpt = safe_torch_load(src, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt.get('model', ckpt))
-    prefix = 'backbone.' if any(k.startswith('backbone.') for k in state) \
-        else ''
-    raw = {k[len(prefix):]: v for k, v in state.items()
-           if k.startswith(prefix)}
-    others = {k: v for k, v in state.items() if not k.startswith(prefix)}
+    prefix, raw, others = read_backbone_state(src)
     is_convnext = any(k.startswith('downsample_layers.') for k in raw)
     convert = convert_parc_convnext if is_convnext else convert_parc_resnet
     backbone = convert(raw)
@@ -93,9 +86,7 @@ def convert_file(src: str, dst: str) -> dict:
     # det/seg code starts them from their init too
     new_norms = [k for k in missing if re.match(r'norm\d\.', k)]
     missing = [k for k in missing if k not in new_norms]
-    out = {prefix + k: v for k, v in backbone.items()}
-    out.update(others)
-    torch.save({'state_dict': out}, dst)
+    write_converted(dst, prefix, backbone, others)
     return dict(model=type(model).__name__, arch=arch,
                 kind='detector/segmentor' if prefix else 'classification',
                 converted=len(backbone), passed_through=len(others),
@@ -109,18 +100,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with exit_on_user_error('parc_to_mmplug.py'):
         report = convert_file(args.src, args.dst)
-    print(f"{args.src} ({report['kind']}) -> {args.dst}")
-    print(f"model: mmplug.{report['model']} arch: {report['arch']}")
-    print(f"backbone keys converted: {report['converted']}; other keys "
-          f"(neck, heads) passed through: {report['passed_through']}")
+    notes = []
     if report['new_norms']:
-        print(f"output norms not in the checkpoint, to start from their init "
-              f"({len(report['new_norms'])}): {', '.join(report['new_norms'])}")
-    for name in ('unmapped', 'missing'):
-        keys = report[name]
-        print(f'{name} backbone keys ({len(keys)})' +
-              (': ' + ', '.join(keys) if keys else ''))
-    return 1 if report['unmapped'] or report['missing'] else 0
+        notes.append(
+            'output norms not in the checkpoint, to start from their init '
+            f"({len(report['new_norms'])}): {', '.join(report['new_norms'])}")
+    return print_report(
+        args.src, args.dst, report,
+        [f"model: mmplug.{report['model']} arch: {report['arch']}"], notes)
 
 
 if __name__ == '__main__':

@@ -15,31 +15,23 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import torch  # noqa: E402
-
 from mmplug.apis.cli import exit_on_user_error  # noqa: E402
-from mmplug.checkpoint import safe_torch_load  # noqa: E402
+from mmplug.apis.convert import (print_report,  # noqa: E402
+                                 read_backbone_state, write_converted)
 from mmplug.models.backbones.smt import (SMT, convert_smt,  # noqa: E402
                                          infer_smt_arch)
 
 
 def convert_file(src: str, dst: str) -> dict:
     """Convert ``src`` to ``dst``; return a report dict."""
-    ckpt = safe_torch_load(src, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt.get('model', ckpt))
-    prefix = 'backbone.' if any(k.startswith('backbone.') for k in state) \
-        else ''
-    backbone = convert_smt({k: v for k, v in state.items()
-                            if k.startswith(prefix)})
-    others = {k: v for k, v in state.items() if not k.startswith(prefix)}
+    prefix, raw, others = read_backbone_state(src)
+    backbone = convert_smt(raw)
     arch = infer_smt_arch(backbone)
     expected = SMT(arch=arch).state_dict()  # the classifier head aside
     unmapped = sorted(k for k in backbone
                       if k not in expected and not k.startswith('head.'))
     missing = sorted(k for k in expected if k not in backbone)
-    out = {prefix + k: v for k, v in backbone.items()}
-    out.update(others)
-    torch.save({'state_dict': out}, dst)
+    write_converted(dst, prefix, backbone, others)
     return dict(arch=arch, kind='detector/segmentor' if prefix else
                 'classification', converted=len(backbone),
                 passed_through=len(others), unmapped=unmapped,
@@ -53,15 +45,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with exit_on_user_error('smt_to_mmplug.py'):
         report = convert_file(args.src, args.dst)
-    print(f"{args.src} ({report['kind']}) -> {args.dst}")
-    print(f"arch: {report['arch']}")
-    print(f"backbone keys converted: {report['converted']}; other keys "
-          f"(neck, heads) passed through: {report['passed_through']}")
-    for name in ('unmapped', 'missing'):
-        keys = report[name]
-        print(f'{name} backbone keys ({len(keys)})' +
-              (': ' + ', '.join(keys) if keys else ''))
-    return 1 if report['unmapped'] or report['missing'] else 0
+    return print_report(args.src, args.dst, report,
+                        [f"arch: {report['arch']}"])
 
 
 if __name__ == '__main__':
