@@ -4,7 +4,7 @@ import statistics
 import sys
 import time
 import types
-from typing import Callable
+from typing import Callable, Tuple
 
 
 def import_mmpretrain_models() -> None:
@@ -49,3 +49,15 @@ def median_ms(fn: Callable[[], object], runs: int, warmup: int = 1) -> float:
         fn()
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
+
+
+def run_docstring_examples(*objs: object) -> Tuple[int, int]:
+    """Run the ``>>>`` examples in the docstrings of ``objs`` (each in
+    fresh globals); returns ``(failures, tries)``."""
+    import doctest
+    runner = doctest.DocTestRunner()
+    for obj in objs:
+        for test in doctest.DocTestFinder().find(obj, obj.__name__,
+                                                 globs={}):
+            runner.run(test)
+    return runner.failures, runner.tries

@@ -1,3 +1,4 @@
 from .dca_fpn import DCAFPN
+from .fpt import FPT
 
-__all__ = ['DCAFPN']
+__all__ = ['DCAFPN', 'FPT']

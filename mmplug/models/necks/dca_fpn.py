@@ -14,6 +14,9 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmplug.models.layers.dca import DCACBAM, DCAGC, DCASE
+from mmplug.models.utils.pyramid import (add_extra_levels, backbone_end_level,
+                                         build_extra_convs, check_inputs,
+                                         extra_convs_mode)
 from mmplug.registry import MODELS
 
 ATTENTIONS = {'se': DCASE, 'cbam': DCACBAM, 'gc': DCAGC}
@@ -47,6 +50,7 @@ class DCAFPN(BaseModule):
 
     Example:
         >>> import torch
+        >>> from mmplug.models import DCAFPN
         >>> neck = DCAFPN([8, 16, 32, 64], 16, num_outs=5, attention='cbam')
         >>> feats = [torch.rand(1, c, 64 // 2**i, 80 // 2**i)
         ...          for i, c in enumerate([8, 16, 32, 64])]
@@ -86,24 +90,11 @@ class DCAFPN(BaseModule):
         self.num_ins = len(in_channels)
         self.relu_before_extra_convs = relu_before_extra_convs
         self.upsample_cfg = dict(upsample_cfg)
-        if end_level in (-1, self.num_ins - 1):
-            self.backbone_end_level = self.num_ins
-            if num_outs < self.num_ins - start_level:
-                raise ValueError(f'num_outs={num_outs} is fewer than the '
-                                 f'{self.num_ins - start_level} used levels')
-        else:
-            self.backbone_end_level = end_level + 1
-            if end_level >= self.num_ins or \
-                    num_outs != end_level - start_level + 1:
-                raise ValueError('end_level must be a backbone level and '
-                                 'num_outs = end_level - start_level + 1')
+        self.backbone_end_level = backbone_end_level(
+            self.num_ins, num_outs, start_level, end_level)
         self.start_level, self.end_level = start_level, end_level
-        if add_extra_convs is True:
-            add_extra_convs = 'on_input'
-        if add_extra_convs not in (False, 'on_input', 'on_lateral',
-                                   'on_output'):
-            raise ValueError(f'add_extra_convs {add_extra_convs!r}')
-        self.add_extra_convs = add_extra_convs
+        self.add_extra_convs = add_extra_convs = extra_convs_mode(
+            add_extra_convs)
         self.direction = direction
 
         self.lateral_convs = nn.ModuleList()
@@ -116,16 +107,11 @@ class DCAFPN(BaseModule):
             self.fpn_convs.append(ConvModule(
                 out_channels, out_channels, 3, padding=1, conv_cfg=conv_cfg,
                 norm_cfg=norm_cfg, act_cfg=act_cfg, inplace=False))
-        extra_levels = num_outs - self.backbone_end_level + start_level
-        if add_extra_convs and extra_levels >= 1:
-            for i in range(extra_levels):
-                channels = in_channels[self.backbone_end_level - 1] \
-                    if i == 0 and add_extra_convs == 'on_input' \
-                    else out_channels
-                self.fpn_convs.append(ConvModule(
-                    channels, out_channels, 3, stride=2, padding=1,
-                    conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                    inplace=False))
+        self.fpn_convs.extend(build_extra_convs(
+            num_outs - self.backbone_end_level + start_level,
+            add_extra_convs, in_channels[self.backbone_end_level - 1],
+            out_channels, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+            act_cfg=act_cfg))
         # one attention block per used backbone level; the first in the
         # message order has no message weight
         used = self.backbone_end_level - start_level
@@ -163,13 +149,7 @@ class DCAFPN(BaseModule):
             tuple[Tensor]: ``num_outs`` maps of ``out_channels``, from the
             finest used level on, each extra level half the previous size.
         """
-        if len(inputs) != self.num_ins:
-            raise ValueError(f'DCAFPN got {len(inputs)} inputs, built for '
-                             f'{self.num_ins} (in_channels)')
-        for i, (x, c) in enumerate(zip(inputs, self.in_channels)):
-            if x.shape[1] != c:
-                raise ValueError(f'input {i} has {x.shape[1]} channels, '
-                                 f'in_channels says {c}')
+        check_inputs('DCAFPN', inputs, self.in_channels)
         laterals = [conv(inputs[i + self.start_level])
                     for i, conv in enumerate(self.lateral_convs)]
         for i in range(len(laterals) - 1, 0, -1):
@@ -182,17 +162,8 @@ class DCAFPN(BaseModule):
         outs = self._attend([self.fpn_convs[i](laterals[i])
                              for i in range(len(laterals))])
         used = len(laterals)
-        if self.num_outs > used:
-            if not self.add_extra_convs:
-                for _ in range(self.num_outs - used):
-                    outs.append(F.max_pool2d(outs[-1], 1, stride=2))
-            else:
-                source = {'on_input': inputs[self.backbone_end_level - 1],
-                          'on_lateral': laterals[-1],
-                          'on_output': outs[-1]}[self.add_extra_convs]
-                outs.append(self.fpn_convs[used](source))
-                for i in range(used + 1, self.num_outs):
-                    x = F.relu(outs[-1]) if self.relu_before_extra_convs \
-                        else outs[-1]
-                    outs.append(self.fpn_convs[i](x))
+        outs = add_extra_levels(
+            outs, self.num_outs, self.add_extra_convs, self.fpn_convs[used:],
+            inputs[self.backbone_end_level - 1], laterals[-1],
+            self.relu_before_extra_convs)
         return tuple(outs)

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from mmplug.models import DCAResNet
+from mmplug.testing import run_docstring_examples
 
 
 def analytic_params(attention, depths=(3, 4, 6, 3), classes=1000):
@@ -105,7 +106,6 @@ def test_messages_connect_blocks_and_every_parameter_learns(attention):
 
 
 def test_errors_frozen_and_docstring():
-    import doctest
     with pytest.raises(ValueError, match="attention must be 'se' or 'gc'"):
         DCAResNet(attention='cbam')
     with pytest.raises(ValueError, match='unknown DCA-ResNet depth 18'):
@@ -114,8 +114,5 @@ def test_errors_frozen_and_docstring():
                       norm_eval=True).train()
     assert not any(p.requires_grad for p in model.layer1.parameters())
     assert all(p.requires_grad for p in model.layer2.parameters())
-    runner = doctest.DocTestRunner()
-    for test in doctest.DocTestFinder().find(DCAResNet, 'DCAResNet',
-                                             globs={}):
-        runner.run(test)
-    assert runner.failures == 0 and runner.tries > 0
+    failures, tries = run_docstring_examples(DCAResNet)
+    assert failures == 0 and tries > 0

@@ -14,6 +14,7 @@ from mmplug.models import ParCConvNeXt
 from mmplug.models.backbones.parc_convnext import ConvNeXtBlock
 from mmplug.models.layers import ParC
 from mmplug.models.layers.parc import fix_parc_sizes
+from mmplug.testing import run_docstring_examples
 
 TINY = dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 2])
 
@@ -289,18 +290,13 @@ def test_onnx_export_at_a_fixed_size():
 
 
 def test_classifier_and_docstring():
-    import doctest
     model = ParCConvNeXt(arch=TINY, num_classes=10).eval()
     assert model.forward_classifier(torch.rand(1, 3, 224, 224)).shape == \
         (1, 10)
     with pytest.raises(RuntimeError, match='without a head'):
         ParCConvNeXt(arch=TINY).forward_classifier(torch.rand(1, 3, 32, 32))
-    runner = doctest.DocTestRunner()
-    for obj in (ParCConvNeXt, ConvNeXtBlock):
-        for test in doctest.DocTestFinder().find(obj, obj.__name__,
-                                                 globs={}):
-            runner.run(test)
-    assert runner.failures == 0 and runner.tries > 0
+    failures, tries = run_docstring_examples(ParCConvNeXt, ConvNeXtBlock)
+    assert failures == 0 and tries > 0
 
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',

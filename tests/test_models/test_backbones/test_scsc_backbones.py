@@ -6,6 +6,7 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.models import SCSCResNet, SCSCSwin
+from mmplug.testing import run_docstring_examples
 
 KERNELS = ((3, 9, 13), (3, 7, 11), (3, 5, 7), (3, 5))
 
@@ -142,14 +143,9 @@ def test_official_key_layout_and_pretrained(tmp_path):
 
 
 def test_errors_and_docstrings():
-    import doctest
     with pytest.raises(ValueError, match='unknown SCSC-ResNet depth 34'):
         SCSCResNet(depth=34)
     with pytest.raises(ValueError, match='4 depths'):
         SCSCSwin(depths=(2, 2))
-    runner = doctest.DocTestRunner()
-    for cls in (SCSCResNet, SCSCSwin):
-        for test in doctest.DocTestFinder().find(cls, cls.__name__,
-                                                 globs={}):
-            runner.run(test)
-    assert runner.failures == 0 and runner.tries > 0
+    failures, tries = run_docstring_examples(SCSCResNet, SCSCSwin)
+    assert failures == 0 and tries > 0

@@ -8,6 +8,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmplug.models import SMT
 from mmplug.models.backbones.smt import convert_smt
 from mmplug.models.layers import GlobalAttention, ScaleAwareModulation
+from mmplug.testing import run_docstring_examples
 
 TINY = dict(embed_dims=[16, 32, 64, 128], depths=[1, 2, 4, 1],
             mlp_ratios=[2, 2, 2, 2], stem_kernel=3, msa_heads=[-1, -1, 2, 4])
@@ -199,11 +200,8 @@ def test_classification_head():
 
 
 def test_docstring_example():
-    import doctest
-    runner = doctest.DocTestRunner()
-    for test in doctest.DocTestFinder().find(SMT, 'SMT', globs={}):
-        runner.run(test)
-    assert runner.failures == 0 and runner.tries > 0
+    failures, tries = run_docstring_examples(SMT)
+    assert failures == 0 and tries > 0
 
 
 @pytest.mark.parametrize('detector', [False, True])

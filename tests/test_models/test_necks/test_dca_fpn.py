@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from mmplug.models import DCAFPN
+from mmplug.testing import run_docstring_examples
 
 IN = [16, 32, 64, 128]
 
@@ -90,3 +91,5 @@ def test_errors_and_registry():
         x = feats(1)
         x[1] = x[1][:, :8]
         DCAFPN(IN, 16, 5)(x)
+    failures, tries = run_docstring_examples(DCAFPN)
+    assert failures == 0 and tries > 0
