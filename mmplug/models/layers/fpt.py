@@ -192,10 +192,10 @@ class GroundingTransformer(nn.Module):
         n, d, hf, wf = q.shape
         r, p, win = self.scale, self.window // 2, self.window
         hq, wq = -(-hf // r), -(-wf // r)  # coarse cells the queries fall in
-        # queries as (N, d, hq, r, wq, r): fine (y, x) sits in cell
+        # queries as (N, d, r, r, hq, wq): fine (y, x) sits in cell
         # (y // r, x // r); keys padded (or cropped) to hq x wq plus a halo
         q = F.pad(q, (0, wq * r - wf, 0, hq * r - hf)).view(
-            n, d, hq, r, wq, r)
+            n, d, hq, r, wq, r).permute(0, 1, 3, 5, 2, 4).contiguous()
         hc, wc = k.shape[2:]
         if hq - hc > p or wq - wc > p:
             raise ValueError(
@@ -207,7 +207,7 @@ class GroundingTransformer(nn.Module):
 
         def at(t: Tensor, dy: int, dx: int) -> Tensor:
             # the map shifted by the window offset, broadcast over the cell
-            return t[:, :, dy:dy + hq, dx:dx + wq, None, None].transpose(3, 4)
+            return t[:, :, None, None, dy:dy + hq, dx:dx + wq]
 
         offsets = [(dy, dx) for dy in range(win) for dx in range(win)]
         if self.similarity == 'euclidean':
@@ -223,8 +223,9 @@ class GroundingTransformer(nn.Module):
             attn = torch.stack([(q * at(k, dy, dx)).sum(dim=1)
                                 for dy, dx in offsets], dim=1) / count[:, None]
         y = sum(attn[:, i, None] * at(v, dy, dx)
-                for i, (dy, dx) in enumerate(offsets))  # (N, d, hq, r, wq, r)
-        return y.reshape(n, d, hq * r, wq * r)[:, :, :hf, :wf]
+                for i, (dy, dx) in enumerate(offsets))  # (N, d, r, r, hq, wq)
+        y = y.permute(0, 1, 4, 2, 5, 3).reshape(n, d, hq * r, wq * r)
+        return y[:, :, :hf, :wf]
 
 
 class RenderingTransformer(nn.Module):
