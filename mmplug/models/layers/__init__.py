@@ -1,10 +1,11 @@
 from .dca import DCACBAM, DCAGC, DCASE
+from .do_conv import DOConv2d
 from .norm import LayerNorm2d
 from .parc import ParC, ParCMixer
 from .scsc import SCSC
 from .smt_mixers import GlobalAttention, ScaleAwareModulation
 
 __all__ = [
-    'DCACBAM', 'DCAGC', 'DCASE', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'SCSC',
+    'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'SCSC',
     'ScaleAwareModulation'
 ]
