@@ -3,9 +3,9 @@ splitting a checkpoint into backbone and other keys, writing the result and
 printing the key report."""
 from typing import Dict, Sequence, Tuple
 
-import torch
+from mmengine.runner.checkpoint import save_checkpoint
 
-from mmplug.checkpoint import safe_torch_load
+from mmplug.checkpoint import install_atomic_saving, safe_torch_load
 
 
 def read_backbone_state(src: str) -> Tuple[str, Dict, Dict]:
@@ -32,7 +32,14 @@ def write_converted(dst: str, prefix: str, backbone: Dict,
     ``prefix``, the other keys unchanged."""
     out = {prefix + k: v for k, v in backbone.items()}
     out.update(others)
-    torch.save({'state_dict': out}, dst)
+    save_atomically({'state_dict': out}, dst)
+
+
+def save_atomically(obj: dict, dst: str) -> None:
+    """``torch.save`` through mmplug's atomic backend: ``dst`` is replaced
+    only once the new file is complete."""
+    install_atomic_saving()
+    save_checkpoint(obj, dst)
 
 
 def print_report(src: str, dst: str, report: dict,
@@ -59,3 +66,20 @@ def print_report(src: str, dst: str, report: dict,
         print(f'{name} backbone keys ({len(keys)})' +
               (': ' + ', '.join(keys) if keys else ''))
     return 1 if report['unmapped'] or report['missing'] else 0
+
+
+def fold_do_conv_checkpoint(src: str, dst: str) -> int:
+    """Write ``src`` with every DO-Conv folded into its plain conv weight
+    (:func:`mmplug.models.layers.do_conv.fold_do_conv_state_dict`) to
+    ``dst``; returns how many were folded."""
+    from mmplug.models.layers.do_conv import fold_do_conv_state_dict
+    ckpt = safe_torch_load(src, map_location='cpu')
+    key = next((k for k in ('state_dict', 'model') if k in ckpt), None)
+    state = ckpt[key] if key else ckpt
+    folded = fold_do_conv_state_dict(state)
+    if key:
+        ckpt = dict(ckpt, **{key: folded})
+    else:
+        ckpt = folded
+    save_atomically(ckpt, dst)
+    return sum(k == 'D' or k.endswith('.D') for k in state)

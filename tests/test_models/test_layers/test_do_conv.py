@@ -125,3 +125,37 @@ def test_conv_cfg_in_mmcv_and_mmdet_resnet():
     plain.load_state_dict(fold_do_conv_state_dict(do.state_dict()))
     for a, b in zip(do(x), plain(x)):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_fold_tool(tmp_path):
+    import os.path as osp
+    import subprocess
+    import sys
+    torch.manual_seed(0)
+    model = nn.Sequential(DOConv2d(4, 8, 3, padding=1), nn.ReLU(),
+                          DOConv2d(8, 8, 1), DOConv2d(8, 4, 3, groups=2))
+    with torch.no_grad():
+        for m in (model[0], model[3]):
+            m.D.normal_()
+    src, dst = tmp_path / 'do.pth', tmp_path / 'folded.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'epoch': 3}}, src)
+    tool = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
+                    'model_converters', 'fold_doconv.py')
+    run = subprocess.run([sys.executable, tool, str(src), str(dst)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert '2 DO-Convs folded' in run.stdout
+    folded = torch.load(dst, weights_only=True)
+    assert folded['meta'] == {'epoch': 3}
+    plain = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
+                          nn.Conv2d(8, 8, 1), nn.Conv2d(8, 4, 3, groups=2))
+    plain.load_state_dict(folded['state_dict'])  # strict
+    x = torch.randn(1, 4, 12, 12)
+    torch.testing.assert_close(plain(x), model(x), atol=1e-5, rtol=1e-5)
+    # nothing to fold: exit status 1, and a missing file is a clear error
+    run = subprocess.run([sys.executable, tool, str(dst), str(tmp_path / 'x')],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and '0 DO-Convs folded' in run.stdout
+    run = subprocess.run([sys.executable, tool, str(tmp_path / 'no.pth'),
+                          str(tmp_path / 'x')], capture_output=True, text=True)
+    assert run.returncode == 2 and 'no.pth' in run.stderr
