@@ -4,8 +4,9 @@ from .norm import LayerNorm2d
 from .parc import ParC, ParCMixer
 from .scsc import SCSC
 from .smt_mixers import GlobalAttention, ScaleAwareModulation
+from .ulsam import ULSAM
 
 __all__ = [
     'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'SCSC',
-    'ScaleAwareModulation'
+    'ScaleAwareModulation', 'ULSAM'
 ]
