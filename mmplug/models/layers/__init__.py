@@ -2,11 +2,12 @@ from .dca import DCACBAM, DCAGC, DCASE
 from .do_conv import DOConv2d
 from .norm import LayerNorm2d
 from .parc import ParC, ParCMixer
+from .psconv import PSConv2d
 from .scsc import SCSC
 from .smt_mixers import GlobalAttention, ScaleAwareModulation
 from .ulsam import ULSAM
 
 __all__ = [
-    'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'SCSC',
+    'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'SCSC',
     'ScaleAwareModulation', 'ULSAM'
 ]
