@@ -3,11 +3,12 @@ from .do_conv import DOConv2d
 from .norm import LayerNorm2d
 from .parc import ParC, ParCMixer
 from .psconv import PSConv2d
+from .pyconv import PyConv2d
 from .scsc import SCSC
 from .smt_mixers import GlobalAttention, ScaleAwareModulation
 from .ulsam import ULSAM
 
 __all__ = [
-    'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'SCSC',
+    'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
     'ScaleAwareModulation', 'ULSAM'
 ]
