@@ -7,8 +7,9 @@ from .pyconv import PyConv2d
 from .scsc import SCSC
 from .smt_mixers import GlobalAttention, ScaleAwareModulation
 from .ulsam import ULSAM
+from .weightnet import WeightNetConv2d
 
 __all__ = [
     'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
-    'ScaleAwareModulation', 'ULSAM'
+    'ScaleAwareModulation', 'ULSAM', 'WeightNetConv2d'
 ]
