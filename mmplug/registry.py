@@ -9,6 +9,7 @@ the scope prefix, e.g. ``type='mmplug.SMT'``, after
 mmengine resolves ``'mmplug.X'`` by importing exactly ``mmplug.registry``,
 which is why this module must keep its name and place.
 """
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
@@ -16,3 +17,8 @@ from mmengine.registry import Registry
 MODELS = Registry(
     'model', parent=MMENGINE_MODELS, scope='mmplug',
     locations=['mmplug.models'])
+
+#: Hooks (``custom_hooks=[dict(type='mmplug.DGCProgressHook')]``).
+HOOKS = Registry(
+    'hook', parent=MMENGINE_HOOKS, scope='mmplug',
+    locations=['mmplug.engine'])

@@ -1,4 +1,5 @@
 from .dca import DCACBAM, DCAGC, DCASE
+from .dgc import DGConv2d
 from .do_conv import DOConv2d
 from .norm import LayerNorm2d
 from .parc import ParC, ParCMixer
@@ -10,6 +11,6 @@ from .ulsam import ULSAM
 from .weightnet import WeightNetConv2d
 
 __all__ = [
-    'DCACBAM', 'DCAGC', 'DCASE', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
+    'DCACBAM', 'DCAGC', 'DCASE', 'DGConv2d', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
     'ScaleAwareModulation', 'ULSAM', 'WeightNetConv2d'
 ]

@@ -1,0 +1,13 @@
+# Mask R-CNN R-50 1x with DGC (4 heads, each finally keeping 25% of its
+# input channels) as the 3x3 conv of every bottleneck of stages 2-4,
+# through mmdet ResNet's dcn slot; otherwise
+# configs/mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py. DGCProgressHook drives the
+# pruning schedule and logs the saliency penalty (dgc_lasso). Experimental:
+# the paper is classification-only, and the dense form saves no FLOPs.
+# From torchvision's ResNet-50, the DGC layers start from their init.
+_base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
+model = dict(
+    backbone=dict(
+        dcn=dict(type='mmplug.DGConv', heads=4, fallback_on_stride=False),
+        stage_with_dcn=(False, True, True, True)))
+custom_hooks = [dict(type='mmplug.DGCProgressHook')]

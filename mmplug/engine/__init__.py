@@ -1,0 +1,4 @@
+"""Training-loop parts (hooks) that some mmplug layers need."""
+from .hooks import DGCProgressHook
+
+__all__ = ['DGCProgressHook']
