@@ -5,9 +5,9 @@ feature maps of an 800x1216 image.
 For each layer: median forward time (eval, no grad) and forward + backward
 time (train mode), batch 1, fp32, and the ratio to the baseline layer.
 Maps: ResNet-50 stage 1's 3x3 conv (64 channels at 200x304, stride 4) for
-DO-Conv, PSConv and ULSAM (which is added after that conv, so its baseline
-is the conv alone); the whole backbone for MobileNeXt against mmdet's
-MobileNetV2. Example::
+the conv layers (DO-Conv, PSConv, PyConv, WeightNet, DGC) and ULSAM (added
+after that conv, so its baseline is the conv alone); the whole backbone for
+MobileNeXt against mmdet's MobileNetV2. Example::
 
     python benchmarks/plugin_layers.py --runs 5
 """
@@ -21,7 +21,8 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from mmplug.models import MobileNeXt  # noqa: E402
-from mmplug.models.layers import DOConv2d, PSConv2d, ULSAM  # noqa: E402
+from mmplug.models.layers import (DGConv2d, DOConv2d, PSConv2d,  # noqa: E402
+                                  PyConv2d, ULSAM, WeightNetConv2d)
 from mmplug.testing import median_ms  # noqa: E402
 
 H, W = 800, 1216
@@ -57,6 +58,13 @@ def rows():
            PSConv2d(64, 64, 3, padding=1, ps_dilation=2), conv, feat)
     yield ('3x3 conv + ULSAM (8 subspaces)', '3x3 conv',
            nn.Sequential(conv, ULSAM(64, 8)), conv, feat)
+    yield ('PyConv (3/5/7/9, groups 1/4/8/16)', '3x3 conv',
+           PyConv2d(64, 64), conv, feat)
+    yield ('WeightNet 3x3 (M = G = 2)', '3x3 conv',
+           WeightNetConv2d(64, 64, 3, padding=1), conv, feat)
+    dgc = DGConv2d(64, 64, 3, padding=1)
+    dgc.progress.fill_(1.0)
+    yield 'DGC 3x3 (4 heads, 25% kept)', '3x3 conv', dgc, conv, feat
     v2 = MobileNetV2(out_indices=(1, 2, 4, 7))
     yield ('MobileNeXt-1.0 backbone', 'MobileNetV2-1.0 (mmdet)',
            MobileNeXt(), v2, torch.randn(1, 3, H, W))
