@@ -42,7 +42,8 @@ def tiny_model_cfg(cfg: Config) -> dict:
             {'tiny': [96, 192, 384, 768]}[arch]
         backbone.arch = dict(channels=dims, depths=[1, 1, 3, 1])
     elif backbone.type in ('mmplug.SCSCResNet', 'mmplug.SCSCSwin',
-                           'mmplug.DCAResNet', 'mmplug.PyConvResNet'):
+                           'mmplug.DCAResNet', 'mmplug.PyConvResNet',
+                           'mmplug.GroupEnsembleResNet'):
         backbone.depths = [1, 1, 2, 1]
     elif backbone.type == 'mmplug.ParCResNet':
         backbone.arch = dict(depths=[1, 1, 2, 2], parc_blocks=[0, 0, 1, 1])

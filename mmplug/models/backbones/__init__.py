@@ -1,4 +1,5 @@
 from .dca_resnet import DCAResNet
+from .group_ensemble_resnet import GroupEnsembleResNet
 from .mobilenext import MobileNeXt
 from .parc_convnext import ParCConvNeXt
 from .parc_resnet import ParCResNet
@@ -8,5 +9,5 @@ from .scsc_swin import SCSCSwin
 from .smt import SMT
 
 __all__ = [
-    'DCAResNet', 'MobileNeXt', 'ParCConvNeXt', 'ParCResNet', 'PyConvResNet', 'SCSCResNet', 'SCSCSwin', 'SMT'
+    'DCAResNet', 'GroupEnsembleResNet', 'MobileNeXt', 'ParCConvNeXt', 'ParCResNet', 'PyConvResNet', 'SCSCResNet', 'SCSCSwin', 'SMT'
 ]
