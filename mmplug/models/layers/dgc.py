@@ -6,7 +6,10 @@ the paper and our notes on the official code (zhuogege1943/dgc,
 ``DynamicMultiHeadConv``): ``heads`` heads each see the input through a
 per-sample channel saliency from their own generator (global pooling, two
 linear layers, ReLUs) with the least salient channels zeroed; each head's
-conv gives ``C_out / heads`` channels, interleaved. The number of zeroed
+conv gives ``C_out / heads`` channels. The outputs stay in head order
+(the official code interleaves them for the group convs that follow in
+CondenseNet): output channel ``r`` is weight row ``r``, so a plain conv's
+checkpoint maps onto ``weight`` channel for channel. The number of zeroed
 channels grows with training progress (0 before 1/12 of training, then
 linearly to ``C_in * (1 - gate_factor)`` at 3/4, then constant), set by
 :class:`mmplug.engine.DGCProgressHook`; an L1 ("lasso") penalty on the
@@ -172,9 +175,6 @@ class DGConv2d(nn.Module):
             n, self.heads * c, h, w)
         out = F.conv2d(stacked, self.weight, None, self.stride, self.padding,
                        self.dilation, groups=self.heads)
-        out = out.view(n, self.heads, self.out_channels // self.heads,
-                       *out.shape[2:]).transpose(1, 2).reshape(
-                           n, self.out_channels, *out.shape[2:])
         if self.bias is not None:
             out = out + self.bias[:, None, None]
         lasso = s.mean()

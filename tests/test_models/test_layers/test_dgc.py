@@ -13,7 +13,7 @@ from mmplug.testing import run_docstring_examples
 
 def per_head(conv: DGConv2d, x: torch.Tensor) -> torch.Tensor:
     """Each sample and head alone: saliency from its generator, its k least
-    salient channels zeroed, its conv; head h's j-th output at j*heads+h."""
+    salient channels zeroed, its conv: head h gives outputs h*per..."""
     heads, k = conv.heads, conv.inactive
     per = conv.out_channels // heads
     out = torch.zeros(x.shape[0], conv.out_channels, x.shape[2], x.shape[3])
@@ -28,8 +28,7 @@ def per_head(conv: DGConv2d, x: torch.Tensor) -> torch.Tensor:
             y = F.conv2d((x[b] * (s * mask)[:, None, None])[None],
                          conv.weight[h * per:(h + 1) * per],
                          padding=conv.padding)
-            for j in range(per):
-                out[b, j * heads + h] = y[0, j]
+            out[b, h * per:(h + 1) * per] = y[0]
     return out
 
 
