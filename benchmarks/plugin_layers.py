@@ -6,8 +6,9 @@ For each layer: median forward time (eval, no grad) and forward + backward
 time (train mode), batch 1, fp32, and the ratio to the baseline layer.
 Maps: ResNet-50 stage 1's 3x3 conv (64 channels at 200x304, stride 4) for
 the conv layers (DO-Conv, PSConv, PyConv, WeightNet, DGC) and ULSAM (added
-after that conv, so its baseline is the conv alone); the whole backbone for
-MobileNeXt against mmdet's MobileNetV2. Example::
+after that conv, so its baseline is the conv alone); whole backbones on the
+image for MobileNeXt (against mmdet's MobileNetV2), PyConvResNet-50 and the
+Group Ensemble ResNet-50 (against mmdet's ResNet-50). Example::
 
     python benchmarks/plugin_layers.py --runs 5
 """
@@ -20,7 +21,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from mmplug.models import MobileNeXt  # noqa: E402
+from mmplug.models import (GroupEnsembleResNet, MobileNeXt,  # noqa: E402
+                           PyConvResNet)
 from mmplug.models.layers import (DGConv2d, DOConv2d, PSConv2d,  # noqa: E402
                                   PyConv2d, ULSAM, WeightNetConv2d)
 from mmplug.testing import median_ms  # noqa: E402
@@ -29,7 +31,7 @@ H, W = 800, 1216
 
 
 def timings(module: nn.Module, x: torch.Tensor, runs: int):
-    module.eval()
+    module.eval()  # (mmdet backbones' train() returns None: no chaining)
     with torch.no_grad():
         infer = median_ms(lambda: module(x), runs)
     module.train()
@@ -46,7 +48,7 @@ def timings(module: nn.Module, x: torch.Tensor, runs: int):
 
 def rows():
     """(name, baseline name, module, baseline module, input)."""
-    from mmdet.models.backbones import MobileNetV2
+    from mmdet.models.backbones import MobileNetV2, ResNet
     feat = torch.randn(1, 64, H // 4, W // 4)
     conv = nn.Conv2d(64, 64, 3, padding=1, bias=False)
     deploy = DOConv2d(64, 64, 3, padding=1, bias=False)
@@ -65,9 +67,15 @@ def rows():
     dgc = DGConv2d(64, 64, 3, padding=1)
     dgc.progress.fill_(1.0)
     yield 'DGC 3x3 (4 heads, 25% kept)', '3x3 conv', dgc, conv, feat
+    image = torch.randn(1, 3, H, W)
     v2 = MobileNetV2(out_indices=(1, 2, 4, 7))
     yield ('MobileNeXt-1.0 backbone', 'MobileNetV2-1.0 (mmdet)',
-           MobileNeXt(), v2, torch.randn(1, 3, H, W))
+           MobileNeXt(), v2, image)
+    r50 = ResNet(50)
+    yield ('PyConvResNet-50 backbone', 'ResNet-50 (mmdet)', PyConvResNet(),
+           r50, image)
+    yield ('Group Ensemble ResNet-50 (G=4)', 'ResNet-50 (mmdet)',
+           GroupEnsembleResNet(), r50, image)
 
 
 def main():

@@ -78,6 +78,10 @@ def test_flops_about_resnet50_and_options():
     assert not any(p.requires_grad for p in model.layer2.parameters())
     assert model.layer2[0].conv2.groups == 2
     assert model.layer2[0].conv1.groups == 1  # reads the shared map
+    sum(o.mean() for o in model(torch.rand(2, 3, 64, 64))).backward()
+    assert not [n for n, p in model.named_parameters()
+                if p.requires_grad and (p.grad is None
+                                        or not p.grad.abs().sum() > 0)]
     with pytest.raises(ValueError, match='shared_stages must be in'):
         GroupEnsembleResNet(shared_stages=4)
     failures, tries = run_docstring_examples(GroupEnsembleResNet)
