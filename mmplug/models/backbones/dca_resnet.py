@@ -194,6 +194,7 @@ class DCAResNet(ResNetFamilyBackbone):
         [(1, 256, 16, 24), (1, 512, 8, 12), (1, 1024, 4, 6), (1, 2048, 2, 3)]
     """
     arch_settings = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+    arch_name = 'DCA-ResNet'
     out_strides = (4, 8, 16, 32)
     num_stages = 4
 
@@ -213,11 +214,7 @@ class DCAResNet(ResNetFamilyBackbone):
         if attention not in ('se', 'gc'):
             raise ValueError(f"attention must be 'se' or 'gc', got "
                              f'{attention!r}')
-        if depths is None:
-            if depth not in self.arch_settings:
-                raise ValueError(f'unknown DCA-ResNet depth {depth}; choose '
-                                 f'one of {sorted(self.arch_settings)}')
-            depths = self.arch_settings[depth]
+        depths = self._stage_depths(depth, depths)
         self.attention = attention
         self.out_indices = normalize_out_indices(out_indices, self.num_stages)
         norm_cfg = dict(norm_cfg or dict(type='BN'))

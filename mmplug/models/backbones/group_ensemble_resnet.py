@@ -16,16 +16,16 @@ tail g); the paper's detection heads are not described.
 import math
 from typing import List, Optional, Sequence, Union
 
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
-from mmplug.models.utils.backbone import (ResNetFamilyBackbone,
+from mmplug.models.utils.backbone import (BottleneckBase,
+                                          ResNetFamilyBackbone,
                                           normalize_out_indices)
 from mmplug.registry import MODELS
 
 
-class GroupBottleneck(nn.Module):
+class GroupBottleneck(BottleneckBase):
     """ResNet bottleneck (stride on the 3x3) whose convs have ``groups``
     groups; ``in_groups`` for the 1x1 conv and shortcut reading the input
     (1: dense, for the first block after the shared base)."""
@@ -49,19 +49,6 @@ class GroupBottleneck(nn.Module):
             build_norm_layer(norm_cfg, out)[1]) \
             if stride != 1 or in_channels != out else None
         self.with_cp = with_cp
-
-    def forward(self, x: Tensor) -> Tensor:
-
-        def inner(x):
-            out = self.relu(self.bn1(self.conv1(x)))
-            out = self.relu(self.bn2(self.conv2(out)))
-            out = self.bn3(self.conv3(out))
-            identity = x if self.downsample is None else self.downsample(x)
-            return out + identity
-
-        out = cp.checkpoint(inner, x, use_reentrant=False) \
-            if self.with_cp and x.requires_grad else inner(x)
-        return self.relu(out)
 
 
 @MODELS.register_module()
@@ -89,6 +76,7 @@ class GroupEnsembleResNet(ResNetFamilyBackbone):
         [(1, 256, 16, 24), (1, 512, 8, 12), (1, 2048, 4, 6), (1, 4096, 2, 3)]
     """
     arch_settings = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+    arch_name = 'GroupEnsembleResNet'
     ignored_pretrained_keys = ('fc.', )
 
     def __init__(self,
@@ -106,11 +94,7 @@ class GroupEnsembleResNet(ResNetFamilyBackbone):
                  depths: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        if depths is None:
-            if depth not in self.arch_settings:
-                raise ValueError(f'unknown GroupEnsembleResNet depth {depth};'
-                                 f' choose one of {sorted(self.arch_settings)}')
-            depths = self.arch_settings[depth]
+        depths = self._stage_depths(depth, depths)
         if not 0 <= shared_stages <= 3:
             raise ValueError(f'shared_stages must be in [0, 3], got '
                              f'{shared_stages}')

@@ -10,12 +10,12 @@ stem, stage 1 strides instead, and a striding shortcut is a 3x3/2 max-pool
 """
 from typing import List, Optional, Sequence, Union
 
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
 from mmplug.models.layers.pyconv import PyConv2d
-from mmplug.models.utils.backbone import (ResNetFamilyBackbone,
+from mmplug.models.utils.backbone import (BottleneckBase,
+                                          ResNetFamilyBackbone,
                                           normalize_out_indices)
 from mmplug.registry import MODELS
 
@@ -28,7 +28,7 @@ PYCONV_STAGES = [
 ]
 
 
-class PyConvBottleneck(nn.Module):
+class PyConvBottleneck(BottleneckBase):
     """1x1 -> PyConv (with the stride) -> 1x1 (x4), BN after each, ReLU
     after the first two and after the residual sum."""
     expansion = 4
@@ -48,19 +48,6 @@ class PyConvBottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.with_cp = with_cp
-
-    def forward(self, x: Tensor) -> Tensor:
-
-        def inner(x):
-            out = self.relu(self.bn1(self.conv1(x)))
-            out = self.relu(self.bn2(self.conv2(out)))
-            out = self.bn3(self.conv3(out))
-            identity = x if self.downsample is None else self.downsample(x)
-            return out + identity
-
-        out = cp.checkpoint(inner, x, use_reentrant=False) \
-            if self.with_cp and x.requires_grad else inner(x)
-        return self.relu(out)
 
 
 @MODELS.register_module()
@@ -91,6 +78,7 @@ class PyConvResNet(ResNetFamilyBackbone):
     """
     arch_settings = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3),
                      152: (3, 8, 36, 3)}
+    arch_name = 'PyConvResNet'
     num_stages = 4
     ignored_pretrained_keys = ('fc.', )
 
@@ -106,13 +94,7 @@ class PyConvResNet(ResNetFamilyBackbone):
                  depths: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        if depths is None:
-            if depth not in self.arch_settings:
-                raise ValueError(f'unknown PyConvResNet depth {depth}; '
-                                 f'choose one of {sorted(self.arch_settings)}')
-            depths = self.arch_settings[depth]
-        if len(depths) != 4:
-            raise ValueError(f'PyConvResNet needs 4 depths, got {depths}')
+        depths = self._stage_depths(depth, depths)
         self.out_indices = normalize_out_indices(out_indices, 4)
         self.num_classes = num_classes
         self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)

@@ -101,6 +101,7 @@ class SCSCResNet(ResNetFamilyBackbone):
         [(1, 288, 25, 33), (1, 576, 13, 17), (1, 1152, 7, 9), (1, 1536, 4, 5)]
     """
     arch_settings = {50: (3, 5, 12, 3), 101: (3, 4, 23, 3)}
+    arch_name = 'SCSC-ResNet'
     widths = (96, 192, 384, 512)
     expansion = 3
     kernel_sizes = ((3, 9, 13), (3, 7, 11), (3, 5, 7), (3, 5))
@@ -121,16 +122,7 @@ class SCSCResNet(ResNetFamilyBackbone):
                  depths: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        if depths is None:
-            if depth not in self.arch_settings:
-                raise ValueError(f'unknown SCSC-ResNet depth {depth}; choose '
-                                 f'one of {sorted(self.arch_settings)} or '
-                                 'give depths')
-            depths = self.arch_settings[depth]
-        if len(depths) != self.num_stages:
-            raise ValueError(f'SCSC-ResNet depths needs 4 values, got '
-                             f'{tuple(depths)}')
-        self.depths = tuple(depths)
+        self.depths = depths = self._stage_depths(depth, depths)
         self.out_indices = normalize_out_indices(out_indices, self.num_stages)
         self.zero_init_residual = zero_init_residual
         norm_cfg = dict(norm_cfg or dict(type='BN'))

@@ -1,4 +1,4 @@
-from .backbone import (BaseBackbone, ResNetFamilyBackbone,
+from .backbone import (BaseBackbone, BottleneckBase, ResNetFamilyBackbone,
                        normalize_out_indices)
 
-__all__ = ['BaseBackbone', 'ResNetFamilyBackbone', 'normalize_out_indices']
+__all__ = ['BaseBackbone', 'BottleneckBase', 'ResNetFamilyBackbone', 'normalize_out_indices']

@@ -1,7 +1,8 @@
 """What every mmplug backbone shares: ``out_indices``, ``frozen_stages``,
 ``norm_eval`` and pretrained loading with a key report."""
-from typing import Dict, Iterator, List, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
+import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -164,6 +165,24 @@ class ResNetFamilyBackbone(BaseBackbone):
     extend.
     """
 
+    #: the model's name in error messages
+    arch_name = 'ResNet'
+
+    def _stage_depths(self, depth: int,
+                      depths: Optional[Sequence[int]]) -> Tuple[int, ...]:
+        """Blocks per stage: ``depths`` if given, else
+        ``arch_settings[depth]``; four stages."""
+        if depths is None:
+            if depth not in self.arch_settings:
+                raise ValueError(
+                    f'unknown {self.arch_name} depth {depth}; choose one of '
+                    f'{sorted(self.arch_settings)} or give depths')
+            depths = self.arch_settings[depth]
+        if len(depths) != 4:
+            raise ValueError(f'{self.arch_name} needs 4 depths, got '
+                             f'{tuple(depths)}')
+        return tuple(depths)
+
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         return [self.conv1, self.bn1] + [
             getattr(self, f'layer{i + 1}') for i in range(frozen_stages)
@@ -177,3 +196,26 @@ class ResNetFamilyBackbone(BaseBackbone):
             elif isinstance(m, _BatchNorm):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+
+
+class BottleneckBase(nn.Module):
+    """The forward of a ResNet bottleneck: ``conv1``/``bn1``, ReLU,
+    ``conv2``/``bn2``, ReLU, ``conv3``/``bn3``, plus the shortcut
+    (``downsample`` or identity), ReLU; ``with_cp`` checkpoints all but the
+    last ReLU. Subclasses build those layers (and set ``relu``,
+    ``downsample`` and ``with_cp``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, C_in, H, W) -> (N, C_out, H / stride, W / stride)."""
+
+        def inner(x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            identity = x if self.downsample is None else self.downsample(x)
+            return out + identity
+
+        out = cp.checkpoint(inner, x, use_reentrant=False) \
+            if self.with_cp and x.requires_grad else inner(x)
+        return self.relu(out)
+
