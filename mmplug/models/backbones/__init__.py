@@ -9,5 +9,6 @@ from .scsc_swin import SCSCSwin
 from .smt import SMT
 
 __all__ = [
-    'DCAResNet', 'GroupEnsembleResNet', 'MobileNeXt', 'ParCConvNeXt', 'ParCResNet', 'PyConvResNet', 'SCSCResNet', 'SCSCSwin', 'SMT'
+    'DCAResNet', 'GroupEnsembleResNet', 'MobileNeXt', 'ParCConvNeXt',
+    'ParCResNet', 'PyConvResNet', 'SCSCResNet', 'SCSCSwin', 'SMT',
 ]

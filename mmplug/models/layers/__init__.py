@@ -11,6 +11,7 @@ from .ulsam import ULSAM
 from .weightnet import WeightNetConv2d
 
 __all__ = [
-    'DCACBAM', 'DCAGC', 'DCASE', 'DGConv2d', 'DOConv2d', 'GlobalAttention', 'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
-    'ScaleAwareModulation', 'ULSAM', 'WeightNetConv2d'
+    'DCACBAM', 'DCAGC', 'DCASE', 'DGConv2d', 'DOConv2d', 'GlobalAttention',
+    'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
+    'ScaleAwareModulation', 'ULSAM', 'WeightNetConv2d',
 ]

@@ -26,8 +26,8 @@ from typing import Union
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.modules.utils import _pair
 
+from mmplug.models.utils.conv import set_conv_attributes
 from mmplug.registry import MODELS
 
 
@@ -115,11 +115,9 @@ class DGConv2d(nn.Module):
         if out_channels % heads:
             raise ValueError(f'DGConv: out_channels={out_channels} is not '
                              f'divisible by heads={heads}')
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
-        self.transposed, self.output_padding = False, (0, 0)
-        self.groups, self.heads = groups, heads
+        set_conv_attributes(self, in_channels, out_channels, kernel_size,
+                            stride, padding, dilation, groups)
+        self.heads = heads
         self.gate_factor, self.lasso_weight = gate_factor, lasso_weight
         squeeze = squeeze_rate // 2 if in_channels < 80 else squeeze_rate
         hidden = max(in_channels // squeeze, 1)

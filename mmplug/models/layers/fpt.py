@@ -93,7 +93,8 @@ class SelfTransformer(nn.Module):
         m, d = self.n_mix, self.key_channels // self.n_mix
         q = self.query(x).flatten(2)  # (N, Ck, HW)
         pooled = self.pool(x)
-        k = (self.query if self.key is None else self.key)(pooled).flatten(2)  # (N, Ck, M)
+        key = self.query if self.key is None else self.key
+        k = key(pooled).flatten(2)  # (N, Ck, M)
         v = self.value(pooled).flatten(2).transpose(1, 2)  # (N, M, C)
         qs = q.view(n, m, d, h * w).transpose(2, 3) \
             * self.key_channels**-0.5  # (N, m, HW, d)

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
 
+from mmplug.models.utils.conv import set_conv_attributes
 from mmplug.registry import MODELS
 
 
@@ -83,13 +84,9 @@ class PSConv2d(nn.Module):
                                       bias=bias)
         self.conv = nn.Conv2d(in_channels, out_channels, k, stride, padding,
                               dilation, bias=bias)
-        # the attributes mmcv's ConvModule reads
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = self.conv.kernel_size, \
-            self.conv.stride
-        self.padding, self.dilation = self.conv.padding, self.conv.dilation
-        self.transposed, self.output_padding = False, (0, 0)
-        self.groups, self.parts = groups, parts
+        set_conv_attributes(self, in_channels, out_channels, k, stride,
+                            padding, dilation, groups)
+        self.parts = parts
         out_g, in_g = out_channels // parts, in_channels // parts
         o = torch.arange(out_channels)[:, None] // out_g
         i = torch.arange(in_channels)[None, :] // in_g

@@ -16,8 +16,8 @@ from typing import Union
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.modules.utils import _pair
 
+from mmplug.models.utils.conv import set_conv_attributes
 from mmplug.registry import MODELS
 
 
@@ -67,11 +67,9 @@ class WeightNetConv2d(nn.Module):
         if groups != 1:
             raise ValueError(f'WeightNetConv supports groups=1 only, got '
                              f'{groups}')
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
-        self.transposed, self.output_padding = False, (0, 0)
-        self.groups, self.m, self.g = groups, m, g
+        set_conv_attributes(self, in_channels, out_channels, kernel_size,
+                            stride, padding, dilation, groups)
+        self.m, self.g = m, g
         per_kernel = in_channels * self.kernel_size[0] * self.kernel_size[1]
         if m % g or per_kernel % g:
             raise ValueError(f'WeightNetConv: G={g} must divide M={m} and '
