@@ -8,6 +8,6 @@
 _base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
 model = dict(
     backbone=dict(
-        dcn=dict(type='mmplug.DGConv', heads=4, fallback_on_stride=False),
+        dcn=dict(type='mmplug.DGConv2d', heads=4, fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True)))
 custom_hooks = [dict(type='mmplug.DGCProgressHook')]

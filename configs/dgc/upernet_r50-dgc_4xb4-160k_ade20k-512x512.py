@@ -6,6 +6,6 @@
 _base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py']
 model = dict(
     backbone=dict(
-        dcn=dict(type='mmplug.DGConv', heads=4, fallback_on_stride=False),
+        dcn=dict(type='mmplug.DGConv2d', heads=4, fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True)))
 custom_hooks = [dict(type='mmplug.DGCProgressHook')]

@@ -8,7 +8,7 @@
 _base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
 model = dict(
     backbone=dict(
-        dcn=dict(type='mmplug.PSConv', parts=4, ps_dilation=2,
+        dcn=dict(type='mmplug.PSConv2d', parts=4, ps_dilation=2,
                  fallback_on_stride=False),
         stage_with_dcn=(True, True, True, True),
         init_cfg=dict(type='Pretrained',

@@ -8,7 +8,7 @@ _base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py']
 model = dict(
     pretrained=None,
     backbone=dict(
-        dcn=dict(type='mmplug.PSConv', parts=4, ps_dilation=2,
+        dcn=dict(type='mmplug.PSConv2d', parts=4, ps_dilation=2,
                  fallback_on_stride=False),
         stage_with_dcn=(True, True, True, True),
         init_cfg=dict(type='Pretrained',

@@ -7,5 +7,5 @@
 _base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
 model = dict(
     backbone=dict(
-        dcn=dict(type='mmplug.WeightNetConv', fallback_on_stride=False),
+        dcn=dict(type='mmplug.WeightNetConv2d', fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True)))

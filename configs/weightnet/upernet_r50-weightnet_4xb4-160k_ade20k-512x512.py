@@ -4,5 +4,5 @@
 _base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py']
 model = dict(
     backbone=dict(
-        dcn=dict(type='mmplug.WeightNetConv', fallback_on_stride=False),
+        dcn=dict(type='mmplug.WeightNetConv2d', fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True)))

@@ -18,17 +18,17 @@ CASES = {
                                  position='after_conv2')]),
               r'layer[234]\.\d+\.ulsam\..+', None),
     # dcn-slot layers: the stage-2-4 3x3 weights cannot load
-    'psconv': (dict(dcn=dict(type='mmplug.PSConv', **DCN),
+    'psconv': (dict(dcn=dict(type='mmplug.PSConv2d', **DCN),
                     stage_with_dcn=(False, True, True, True)),
                r'layer[234]\.\d+\.conv2\.(gwconv|gwconv_shift|conv)\.weight',
                r'layer[234]\.\d+\.conv2\.weight'),
-    'weightnet': (dict(dcn=dict(type='mmplug.WeightNetConv', **DCN),
+    'weightnet': (dict(dcn=dict(type='mmplug.WeightNetConv2d', **DCN),
                        stage_with_dcn=(False, True, True, True)),
                   r'layer[234]\.\d+\.conv2\.(reduce|fc1)\.(weight|bias)'
                   r'|layer[234]\.\d+\.conv2\.fc2',
                   r'layer[234]\.\d+\.conv2\.weight'),
     # DGC: the 3x3 weight loads channel for channel; gates and progress new
-    'dgc': (dict(dcn=dict(type='mmplug.DGConv', **DCN),
+    'dgc': (dict(dcn=dict(type='mmplug.DGConv2d', **DCN),
                  stage_with_dcn=(False, True, True, True)),
             r'layer[234]\.\d+\.conv2\.(gate_w1|gate_w2|gate_b2|progress)',
             None),

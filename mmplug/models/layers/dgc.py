@@ -58,11 +58,11 @@ def inactive_channels(progress: float, channels: int,
     return round(final * min(1.0, (progress - start) / (end - start)))
 
 
-@MODELS.register_module(name='DGConv')
+@MODELS.register_module()
 class DGConv2d(nn.Module):
     """Dynamic group conv for ResNet's ``dcn`` slot or ``conv_cfg``::
 
-        backbone=dict(dcn=dict(type='mmplug.DGConv', heads=4,
+        backbone=dict(dcn=dict(type='mmplug.DGConv2d', heads=4,
                                fallback_on_stride=False),
                       stage_with_dcn=(False, True, True, True))
         custom_hooks = [dict(type='mmplug.DGCProgressHook')]

@@ -26,12 +26,12 @@ from mmplug.models.utils.conv import set_conv_attributes
 from mmplug.registry import MODELS
 
 
-@MODELS.register_module(name='PSConv')
+@MODELS.register_module()
 class PSConv2d(nn.Module):
     """Poly-scale 3x3 conv for mmdet/mmseg ResNet's ``dcn`` slot (conv2 of
     every bottleneck), as the official detectors::
 
-        backbone=dict(dcn=dict(type='mmplug.PSConv', parts=4, ps_dilation=2,
+        backbone=dict(dcn=dict(type='mmplug.PSConv2d', parts=4, ps_dilation=2,
                                fallback_on_stride=False),
                       stage_with_dcn=(True, True, True, True))
 

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from mmplug.registry import MODELS
 
 
-@MODELS.register_module(name='PyConv')
+@MODELS.register_module()
 class PyConv2d(nn.Module):
     """Pyramidal conv: branch ``i`` is ``Conv2d(in, out_i, K_i, stride,
     padding=K_i // 2, groups=G_i, bias=False)``; outputs concatenated.

@@ -21,13 +21,13 @@ from mmplug.models.utils.conv import set_conv_attributes
 from mmplug.registry import MODELS
 
 
-@MODELS.register_module(name='WeightNetConv')
+@MODELS.register_module()
 class WeightNetConv2d(nn.Module):
     """Per-sample conv kernels from global context, for
-    ``conv_cfg=dict(type='mmplug.WeightNetConv')`` or ResNet's ``dcn`` slot
+    ``conv_cfg=dict(type='mmplug.WeightNetConv2d')`` or ResNet's ``dcn`` slot
     (the bottleneck 3x3s)::
 
-        backbone=dict(dcn=dict(type='mmplug.WeightNetConv',
+        backbone=dict(dcn=dict(type='mmplug.WeightNetConv2d',
                                fallback_on_stride=False),
                       stage_with_dcn=(False, True, True, True))
 

@@ -70,7 +70,7 @@ def test_progress_hook_and_resnet_slot():
     from mmengine.registry import HOOKS
     from mmdet.models.backbones import ResNet
     model = ResNet(50, base_channels=16, dcn=dict(
-        type='mmplug.DGConv', heads=4, fallback_on_stride=False),
+        type='mmplug.DGConv2d', heads=4, fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True))
     layers = [m for m in model.modules() if isinstance(m, DGConv2d)]
     assert len(layers) == 13

@@ -57,7 +57,7 @@ def test_psconv_is_the_poly_scale_conv(parts, stride, ps_dilation):
 
 def test_dcn_slot_of_resnet_and_errors():
     from mmdet.models.backbones import ResNet
-    dcn = dict(type='mmplug.PSConv', parts=4, ps_dilation=2,
+    dcn = dict(type='mmplug.PSConv2d', parts=4, ps_dilation=2,
                fallback_on_stride=False)
     model = ResNet(50, base_channels=16, dcn=dcn,
                    stage_with_dcn=(True, True, True, True))

@@ -60,7 +60,7 @@ def test_init_errors_and_resnet_slot():
         WeightNetConv2d(8, 8, 3, groups=2)
     from mmdet.models.backbones import ResNet
     model = ResNet(50, base_channels=16, dcn=dict(
-        type='mmplug.WeightNetConv', fallback_on_stride=False),
+        type='mmplug.WeightNetConv2d', fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True))
     model.init_weights()
     found = [m for m in model.modules() if isinstance(m, WeightNetConv2d)]
