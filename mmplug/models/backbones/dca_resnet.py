@@ -240,14 +240,10 @@ class DCAResNet(ResNetFamilyBackbone):
                 channels = message_channels = width * 4
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             self.embed_dims.append(channels)
-        self.num_classes = num_classes
-        ignored = [f'layer1.0.{"se" if attention == "se" else "rgc"}.'
-                   f'{k}' for k in ('att_fc.', 'conv.', 'weight')]
-        if num_classes > 0:
-            self.fc = nn.Linear(channels, num_classes)
-        else:
-            ignored.append('fc.')
-        self.ignored_pretrained_keys = tuple(ignored)
+        self.ignored_pretrained_keys = tuple(
+            f'layer1.0.{"se" if attention == "se" else "rgc"}.{k}'
+            for k in ('att_fc.', 'conv.', 'weight'))
+        self._build_classifier(channels, num_classes)
         self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
 
     def convert_state_dict(self, state_dict):

@@ -77,7 +77,6 @@ class GroupEnsembleResNet(ResNetFamilyBackbone):
     """
     arch_settings = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
     arch_name = 'GroupEnsembleResNet'
-    ignored_pretrained_keys = ('fc.', )
 
     def __init__(self,
                  depth: int = 50,
@@ -102,7 +101,6 @@ class GroupEnsembleResNet(ResNetFamilyBackbone):
             else widen_factor
         self.num_groups, self.shared_stages = num_groups, shared_stages
         self.out_indices = normalize_out_indices(out_indices, 4)
-        self.num_classes = num_classes
         self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, 64)[1]
         self.relu = nn.ReLU(inplace=True)
@@ -125,10 +123,11 @@ class GroupEnsembleResNet(ResNetFamilyBackbone):
                 channels = mid * 4
             self.add_module(f'layer{i + 1}', nn.Sequential(*layer))
             self.embed_dims.append(channels)
-        if num_classes > 0:
-            # one classifier per group: a grouped 1x1 conv on the pooled map
-            self.fc = nn.Conv2d(channels, num_groups * num_classes, 1,
-                                groups=num_groups)
+        # one classifier per group: a grouped 1x1 conv on the pooled map
+        self._build_classifier(
+            channels, num_classes,
+            nn.Conv2d(channels, num_groups * num_classes, 1,
+                      groups=num_groups) if num_classes > 0 else None)
         self._setup_freezing(frozen_stages, norm_eval, 4)
 
     def stage_outputs(self, x: Tensor):

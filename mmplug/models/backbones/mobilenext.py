@@ -155,7 +155,6 @@ class MobileNeXt(BaseBackbone):
         super().__init__(init_cfg=init_cfg)
         num_stages = len(self.arch_setting)
         self.out_indices = normalize_out_indices(out_indices, num_stages)
-        self.num_classes = num_classes
         channels = make_divisible(32 * widen_factor, 8)
         self.stem = ConvModule(3, channels, 3, stride=2, padding=1,
                                norm_cfg=norm_cfg, act_cfg=act_cfg)
@@ -172,7 +171,7 @@ class MobileNeXt(BaseBackbone):
             channels = out
         if num_classes > 0:
             self.dropout = nn.Dropout(0.2)
-            self.fc = nn.Linear(channels, num_classes)
+        self._build_classifier(channels, num_classes)
         self._setup_freezing(frozen_stages, norm_eval, num_stages)
 
     def stage_outputs(self, x: Tensor):

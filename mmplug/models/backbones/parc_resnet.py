@@ -186,11 +186,7 @@ class ParCResNet(ResNetFamilyBackbone):
                 channels = width * 4
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             self.embed_dims.append(channels)
-        self.num_classes = num_classes
-        if num_classes > 0:
-            self.fc = nn.Linear(channels, num_classes)
-        else:
-            self.ignored_pretrained_keys = ('fc.', )
+        self._build_classifier(channels, num_classes)
         self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
 
     def _parse_arch(self, arch: Union[str, int, dict]) -> dict:

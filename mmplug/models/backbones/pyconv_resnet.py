@@ -80,7 +80,6 @@ class PyConvResNet(ResNetFamilyBackbone):
                      152: (3, 8, 36, 3)}
     arch_name = 'PyConvResNet'
     num_stages = 4
-    ignored_pretrained_keys = ('fc.', )
 
     def __init__(self,
                  depth: int = 50,
@@ -96,7 +95,6 @@ class PyConvResNet(ResNetFamilyBackbone):
         super().__init__(init_cfg=init_cfg)
         depths = self._stage_depths(depth, depths)
         self.out_indices = normalize_out_indices(out_indices, 4)
-        self.num_classes = num_classes
         self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, 64)[1]
         self.relu = nn.ReLU(inplace=True)
@@ -114,8 +112,7 @@ class PyConvResNet(ResNetFamilyBackbone):
                 channels = planes * 4
             self.add_module(f'layer{i + 1}', nn.Sequential(*layer))
             self.embed_dims.append(channels)
-        if num_classes > 0:
-            self.fc = nn.Linear(channels, num_classes)
+        self._build_classifier(channels, num_classes)
         self._setup_freezing(frozen_stages, norm_eval, 4)
 
     @staticmethod

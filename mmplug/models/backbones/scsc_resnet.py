@@ -142,11 +142,7 @@ class SCSCResNet(ResNetFamilyBackbone):
                 channels = out
             self.add_module(f'layer{i + 1}', nn.Sequential(*units))
             self.embed_dims.append(out)
-        self.num_classes = num_classes
-        if num_classes > 0:
-            self.fc = nn.Linear(channels, num_classes)
-        else:
-            self.ignored_pretrained_keys = ('fc.', )
+        self._build_classifier(channels, num_classes)
         self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
 
     def init_from_scratch(self) -> None:

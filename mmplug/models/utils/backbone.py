@@ -97,6 +97,19 @@ class BaseBackbone(BaseModule):
         *_, last = self.stage_outputs(x)
         return self._classify(last)
 
+    def _build_classifier(self, channels: int, num_classes: int,
+                          fc: Optional[nn.Module] = None) -> None:
+        """The ImageNet head: ``num_classes > 0`` builds ``fc`` (default
+        ``Linear(channels, num_classes)``); otherwise there is none and a
+        checkpoint's ``fc.`` keys are ignored when loading."""
+        self.num_classes = num_classes
+        if num_classes > 0:
+            self.fc = fc if fc is not None else nn.Linear(channels,
+                                                           num_classes)
+        else:
+            self.ignored_pretrained_keys = \
+                tuple(self.ignored_pretrained_keys) + ('fc.', )
+
     def _classify(self, last: Tensor) -> Tensor:
         """Logits from the last raw map: ``fc`` on its global average (the
         ResNet head); models with another head override this."""

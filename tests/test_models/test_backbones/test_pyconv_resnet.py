@@ -86,3 +86,20 @@ def test_layout_and_options():
     ).forward_classifier(torch.rand(1, 3, 64, 64)).shape == (1, 7)
     failures, tries = run_docstring_examples(PyConvResNet, PyConv2d)
     assert failures == 0 and tries > 0
+
+
+def test_checkpoint_head_loads_or_is_ignored(tmp_path):
+    torch.manual_seed(0)
+    source = PyConvResNet(depths=[1, 1, 1, 1], num_classes=7).eval()
+    path = str(tmp_path / 'cls.pth')
+    torch.save(source.state_dict(), path)
+    ckpt = dict(type='Pretrained', checkpoint=path)
+    # with a head, the checkpoint's classifier loads
+    model = PyConvResNet(depths=[1, 1, 1, 1], num_classes=7, init_cfg=ckpt)
+    model.init_weights()
+    x = torch.rand(1, 3, 64, 64)
+    torch.testing.assert_close(model.eval().forward_classifier(x),
+                               source.forward_classifier(x))
+    # without one, its keys are ignored (not reported as unexpected)
+    assert PyConvResNet(depths=[1, 1, 1, 1]).ignored_pretrained_keys == \
+        ('fc.', )
