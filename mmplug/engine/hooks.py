@@ -1,6 +1,7 @@
 """Hooks for mmplug layers."""
 from typing import Optional
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -26,21 +27,23 @@ class DGCProgressHook(Hook):
         return [m for m in model.modules() if isinstance(m, DGConv2d)]
 
     def before_train(self, runner) -> None:
-        if not self._layers(runner):
+        # the layers are found once, not on every iteration
+        self._dgc_layers = self._layers(runner)
+        if not self._dgc_layers:
             raise RuntimeError('DGCProgressHook: the model has no DGConv '
                                'layer')
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         progress = min(1.0, runner.iter / max(runner.max_iters, 1))
-        for layer in self._layers(runner):
+        for layer in self._dgc_layers:
             layer.progress.fill_(progress)
 
     def after_train_iter(self, runner, batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        lassos = [float(m.last_lasso) for m in self._layers(runner)
+        lassos = [m.last_lasso for m in self._dgc_layers
                   if m.last_lasso is not None]
-        if lassos:
-            runner.message_hub.update_scalar('train/dgc_lasso',
-                                             sum(lassos) / len(lassos))
+        if lassos:  # one device sync, not one per layer
+            runner.message_hub.update_scalar(
+                'train/dgc_lasso', torch.stack(lassos).mean().item())
