@@ -72,7 +72,8 @@ def fold_do_conv_checkpoint(src: str, dst: str) -> int:
     """Write ``src`` with every DO-Conv folded into its plain conv weight
     (:func:`mmplug.models.layers.do_conv.fold_do_conv_state_dict`) to
     ``dst``; returns how many were folded."""
-    from mmplug.models.layers.do_conv import fold_do_conv_state_dict
+    from mmplug.models.layers.do_conv import (do_conv_keys,
+                                              fold_do_conv_state_dict)
     ckpt = safe_torch_load(src, map_location='cpu')
     key = next((k for k in ('state_dict', 'model') if k in ckpt), None)
     state = ckpt[key] if key else ckpt
@@ -82,4 +83,4 @@ def fold_do_conv_checkpoint(src: str, dst: str) -> int:
     else:
         ckpt = folded
     save_atomically(ckpt, dst)
-    return sum(k == 'D' or k.endswith('.D') for k in state)
+    return len(do_conv_keys(state))

@@ -18,7 +18,7 @@ conv for inference. (The official code ties ``D`` to channels by memory
 order when ``groups > 1``; here ``D`` is per true input channel, as the
 paper describes.)
 """
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -98,17 +98,8 @@ class DOConv2d(nn.Conv2d):
         """``W'``: (out_channels, in_channels / groups, M, N)."""
         if self.deploy:
             return self.weight
-        out_c, in_g, kh, kw = self.weight.shape
-        g = self.groups
-        w = self.weight.reshape(out_c, in_g, kh * kw)
-        if self.weight_extra is not None:
-            w = torch.cat([w, self.weight_extra], dim=2)
-        eye = torch.eye(kh * kw, self.depth_multiplier, dtype=self.D.dtype,
-                        device=self.D.device)
-        d = (self.D + eye).view(g, in_g, kh * kw, self.depth_multiplier)
-        composed = torch.einsum('gims,gois->goim', d,
-                                w.view(g, out_c // g, in_g, -1))
-        return composed.reshape(out_c, in_g, kh, kw)
+        return compose_weight(self.weight, self.D, self.weight_extra,
+                              self.groups)
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C_in, H, W) -> (N, C_out, H', W'), as the conv."""
@@ -141,26 +132,41 @@ class DOConv2d(nn.Conv2d):
             (', deploy=True' if self.deploy else '')
 
 
+def compose_weight(weight: Tensor, d: Tensor, weight_extra: Optional[Tensor],
+                   groups: int) -> Tensor:
+    """DO-Conv's conv weight ``W'`` from ``W`` (out, in / groups, M, N),
+    ``D`` (in, M N, depth_multiplier) and W's extra columns (out,
+    in / groups, depth_multiplier - M N) or None."""
+    out_c, in_g, kh, kw = weight.shape
+    w = weight.reshape(out_c, in_g, kh * kw)
+    if weight_extra is not None:
+        w = torch.cat([w, weight_extra], dim=2)
+    multiplier = d.shape[2]
+    eye = torch.eye(kh * kw, multiplier, dtype=d.dtype, device=d.device)
+    d = (d + eye).view(groups, in_g, kh * kw, multiplier)
+    composed = torch.einsum('gims,gois->goim', d,
+                            w.view(groups, out_c // groups, in_g, -1))
+    return composed.reshape(out_c, in_g, kh, kw)
+
+
+def do_conv_keys(state_dict: Dict[str, Tensor]) -> List[str]:
+    """The ``D`` keys of the DO-Convs in a state dict."""
+    return [k for k in state_dict if k == 'D' or k.endswith('.D')]
+
+
 def fold_do_conv_state_dict(state_dict: Dict[str, Tensor]
                             ) -> Dict[str, Tensor]:
     """Fold every DO-Conv of a state dict (keys ``X.weight`` + ``X.D``
     [+ ``X.weight_extra``]) into a plain conv weight ``X.weight``: the
     result loads into the same model built with plain convs."""
     out = dict(state_dict)
-    for key in [k for k in state_dict if k.endswith('.D') or k == 'D']:
+    for key in do_conv_keys(state_dict):
         base = key[:-1]
         weight, d = state_dict[base + 'weight'], state_dict[key]
-        extra = state_dict.get(base + 'weight_extra')
-        groups = d.shape[0] // weight.shape[1]
-        conv = DOConv2d(d.shape[0], weight.shape[0], weight.shape[2:],
-                        groups=groups, bias=False,
-                        depth_multiplier=d.shape[2])
-        conv.weight.data.copy_(weight)
-        conv.D.data.copy_(d)
-        if extra is not None:
-            conv.weight_extra.data.copy_(extra)
-        conv.switch_to_deploy()
-        out[base + 'weight'] = conv.weight.data.clone()
+        with torch.no_grad():
+            out[base + 'weight'] = compose_weight(
+                weight, d, state_dict.get(base + 'weight_extra'),
+                d.shape[0] // weight.shape[1])
         del out[key]
         out.pop(base + 'weight_extra', None)
     return out
