@@ -26,11 +26,14 @@ Importing ``mmplug.models`` (which every mmplug config does through
 ``custom_imports``) installs both, so mmdet's and mmseg's own tools get them
 too.
 """
+import functools
+import glob
 import os
 import os.path as osp
 import pickle
-from typing import (Any, Callable, Dict, Iterable, List, Optional, Tuple,
-                    Union)
+import zipfile
+from typing import (Any, Callable, Dict, Iterable, List, NamedTuple,
+                    Optional, Tuple, Union)
 
 import numpy as np
 import torch
@@ -39,17 +42,20 @@ from mmengine.logging import HistoryBuffer, print_log
 from mmengine.utils import mkdir_or_exist
 from mmengine.runner import checkpoint as mme_ckpt
 
+from mmplug.errors import (CheckpointError, CheckpointMismatchError,
+                           CheckpointNotFoundError, PretrainedNotFoundError,
+                           UnsafeCheckpointError, WorkDirError)
+
+__all__ = [
+    'CheckpointError', 'CheckpointMismatchError', 'UnsafeCheckpointError',
+    'KeyReport', 'check_pretrained', 'compare_keys', 'extract_state_dict',
+    'inspect_checkpoint_file', 'install',
+    'load_pretrained', 'safe_torch_load', 'trust_checkpoint'
+]
+
 TRUST_ENV = 'MMPLUG_TRUSTED_CHECKPOINTS'
 
 SafeGlobal = Union[Callable, Tuple[Callable, str]]
-
-
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint pickles objects that an mmengine checkpoint never has."""
-
-
-class CheckpointMismatchError(ValueError):
-    """Pretrained weights of which no key fits the model."""
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -141,6 +147,71 @@ def _refusal(filename: str, err: Exception) -> UnsafeCheckpointError:
         'save its state_dict alone with torch.save and load that.')
 
 
+#: Leading bytes of files users mistake for checkpoints, and what they are.
+_MAGIC = ((b'\xff\xd8\xff', 'a JPEG image'), (b'\x89PNG', 'a PNG image'),
+          (b'GIF8', 'a GIF image'), (b'%PDF', 'a PDF document'),
+          (b'\x1f\x8b', 'a gzip archive'), (b'BZh', 'a bzip2 archive'),
+          (b'\x7fELF', 'an executable'), (b'\x93NUMPY', 'a NumPy array'),
+          (b'\x89HDF', 'an HDF5 file'))
+
+
+#: What torch's zip reader says of a damaged archive.
+_CORRUPT_MESSAGES = ('PytorchStreamReader', 'central directory',
+                     'unexpected EOF', 'file not found', 'invalid header')
+
+
+def inspect_checkpoint_file(filename: str) -> Optional[str]:
+    """Why a local file cannot be a PyTorch checkpoint, or ``None``.
+
+    Reads only the file's head (and, for a zip checkpoint, its directory):
+    tells a missing, empty, truncated or foreign file (an image, a text
+    file, another archive) from one ``torch.load`` may read.
+
+    Args:
+        filename (str): local path.
+
+    Returns:
+        str | None: the problem, as the end of a sentence that starts with
+        the file name; ``None`` when the file looks like a checkpoint.
+    """
+    if not osp.exists(filename):
+        return 'does not exist'
+    if osp.isdir(filename):
+        return 'is a directory, not a checkpoint file'
+    size = osp.getsize(filename)
+    if size == 0:
+        return 'is empty (0 bytes): not a checkpoint'
+    with open(filename, 'rb') as f:
+        head = f.read(512)
+    if head.startswith(b'PK\x03\x04'):  # torch >= 1.6: a zip archive
+        if not zipfile.is_zipfile(filename):
+            return (f'is truncated or corrupt: a zip checkpoint of {size} '
+                    'bytes without its central directory (was it copied or '
+                    'saved completely?)')
+        try:
+            with zipfile.ZipFile(filename) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError) as err:
+            return f'is truncated or corrupt ({err})'
+        if not any(n.endswith('data.pkl') for n in names):
+            return 'is a zip archive, but not a PyTorch checkpoint'
+        return None
+    if head[:1] == b'\x80' and head[1:2] in (b'\x02', b'\x03', b'\x04',
+                                            b'\x05'):
+        return None  # a pickle: torch's legacy format
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f'is not a PyTorch checkpoint: it is {what}'
+    try:
+        text = head.decode('utf-8')
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c.isspace()
+                                for c in text):
+        return 'is not a PyTorch checkpoint: it is a text file'
+    return 'is not a PyTorch checkpoint (unrecognised content)'
+
+
 def safe_torch_load(filename: str,
                     map_location: Optional[Union[str, Callable]] = None,
                     loader: Optional[Callable] = None) -> Any:
@@ -157,20 +228,136 @@ def safe_torch_load(filename: str,
         The unpickled object (usually a dict with ``state_dict``/``meta``).
 
     Raises:
+        CheckpointError: a local file that is not a checkpoint, or a
+            truncated one, or one without model weights (a bare tensor).
         UnsafeCheckpointError: the file pickles other objects and was not
             trusted on purpose.
     """
+    if '://' not in str(filename):
+        if not osp.exists(filename):
+            raise CheckpointNotFoundError(f'checkpoint not found: {filename}')
+        problem = inspect_checkpoint_file(filename)
+        if problem is not None:
+            raise CheckpointError(f'checkpoint {filename!r} {problem}')
     if osp.realpath(filename) in trusted_checkpoints():
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
+        loaded = torch.load(filename, map_location=map_location,
+                            weights_only=False)
+    else:
+        loaded = _restricted_load(filename, map_location, loader)
+    extract_state_dict(loaded, filename)  # raises without model weights
+    return loaded
+
+
+def _restricted_load(filename: str, map_location: Any,
+                     loader: Optional[Callable]) -> Any:
+    """Unpickle with ``weights_only=True`` and the mmengine allow-list."""
     if loader is None:
         def loader(f, map_location):  # noqa: E306
             return torch.load(f, map_location=map_location, weights_only=True)
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         try:
             return loader(filename, map_location)
+        except (EOFError, RuntimeError) as err:
+            # a legacy pickle cut short, or a zip member that is
+            if isinstance(err, RuntimeError) and not any(
+                    m in str(err) for m in _CORRUPT_MESSAGES):
+                raise
+            raise CheckpointError(
+                f'checkpoint {filename!r} is truncated or corrupt '
+                f'({type(err).__name__}: {str(err).splitlines()[0]})'
+            ) from None
         except pickle.UnpicklingError as err:
+            if 'Weights only load failed' not in str(err):
+                raise CheckpointError(
+                    f'checkpoint {filename!r} is truncated or corrupt '
+                    f'({str(err).splitlines()[0]})') from None
             raise _refusal(filename, err) from None
+
+
+def extract_state_dict(ckpt: Any, source: str = 'checkpoint') -> Dict:
+    """The model weights of a loaded checkpoint.
+
+    Accepts an mmengine checkpoint (``state_dict``), an official release
+    (``model``, as Swin/SMT/ConvNeXt publish) or a bare state dict.
+
+    Args:
+        ckpt: what :func:`safe_torch_load` returned.
+        source (str): the file, for the error message.
+
+    Returns:
+        dict: parameter name -> tensor.
+
+    Raises:
+        CheckpointError: there are no model weights in it (a bare tensor, a
+            list, a dict without tensors).
+    """
+    state_dict = ckpt
+    if isinstance(ckpt, dict):
+        for key in ('state_dict', 'model'):
+            if isinstance(ckpt.get(key), dict):
+                state_dict = ckpt[key]
+                break
+    if not isinstance(state_dict, dict) or not any(
+            isinstance(v, torch.Tensor) for v in state_dict.values()):
+        what = type(ckpt).__name__
+        if isinstance(ckpt, dict):
+            what = f'a dict with keys {_summarise(sorted(map(str, ckpt)), 6)}'
+        raise CheckpointError(
+            f'checkpoint {source!r} has no model weights in it: it holds '
+            f'{what}, not a state dict (parameter names -> tensors) or a '
+            "dict with 'state_dict' / 'model'")
+    return state_dict
+
+
+class KeyReport(NamedTuple):
+    """How a state dict's keys fit a model's (see :func:`compare_keys`)."""
+    matched: List[str]      #: same name and shape (``num_batches_tracked``
+    #: counters excluded: they fit any BatchNorm and prove nothing)
+    missing: List[str]      #: in the model, not in the checkpoint
+    unexpected: List[str]   #: in the checkpoint, not in the model
+    mismatched: List[str]   #: same name, other shape: ``name (ckpt, model)``
+
+    def fits(self) -> bool:
+        """Every key of both sides matched."""
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def describe(self, limit: int = 8) -> str:
+        """Counts and the first keys of each kind, on several lines."""
+        lines = [f'matched: {len(self.matched)}']
+        for name, keys in (('missing in checkpoint', self.missing),
+                           ('unexpected in checkpoint', self.unexpected),
+                           ('shape mismatch', self.mismatched)):
+            if keys:
+                lines.append(f'{name} ({len(keys)}): '
+                             + _summarise(keys, limit))
+        return '\n  '.join(lines)
+
+
+def _counter(key: str) -> bool:
+    return key.endswith('num_batches_tracked')
+
+
+def compare_keys(model_sd: Dict, ckpt_sd: Dict) -> KeyReport:
+    """Compare a checkpoint's state dict with a model's.
+
+    Args:
+        model_sd (dict): the model's ``state_dict()``.
+        ckpt_sd (dict): the checkpoint's.
+
+    Returns:
+        KeyReport: matched, missing, unexpected and mismatched keys.
+    """
+    matched, mismatched = [], []
+    for key in sorted(set(model_sd) & set(ckpt_sd)):
+        ours, theirs = model_sd[key], ckpt_sd[key]
+        shape = tuple(getattr(theirs, 'shape', ()))
+        if tuple(ours.shape) != shape:
+            mismatched.append(f'{key} (checkpoint {shape}, model '
+                              f'{tuple(ours.shape)})')
+        elif not _counter(key):
+            matched.append(key)
+    return KeyReport(matched, sorted(set(model_sd) - set(ckpt_sd)),
+                     sorted(set(ckpt_sd) - set(model_sd)), mismatched)
 
 
 _ORIGINAL_LOADERS: Dict[str, Callable] = {}
@@ -187,6 +374,8 @@ def install_checkpoint_loader() -> None:
             continue
         _ORIGINAL_LOADERS[key] = original
 
+        # mmengine logs `Loads checkpoint by <__name__[10:]> backend`
+        @functools.wraps(original)
         def wrapped(filename, map_location=None, _original=original, **kw):
             return safe_torch_load(
                 filename, map_location,
@@ -201,22 +390,70 @@ class AtomicLocalBackend(LocalBackend):
 
     The bytes go to ``<filepath>.tmp<pid>``, which then replaces
     ``filepath`` in one ``os.replace``: the old file stays intact until the
-    new one is complete.
+    new one is complete. A write that fails (a read-only folder, a full
+    disk, a file size limit) raises :class:`~mmplug.errors.WorkDirError`
+    naming the file; a process killed while writing leaves only the
+    temporary file, which :func:`remove_stale_temporaries` clears.
     """
 
     def put(self, obj: bytes, filepath) -> None:
         filepath = str(filepath)
-        mkdir_or_exist(osp.dirname(filepath) or '.')
-        tmp = f'{filepath}.tmp{os.getpid()}'
+        tmp = temporary_name(filepath)
         try:
+            mkdir_or_exist(osp.dirname(filepath) or '.')
             with open(tmp, 'wb') as f:
                 f.write(obj)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, filepath)
+        except OSError as err:
+            error = WorkDirError(
+                f'cannot write {filepath}: {err.strerror or err} (a full '
+                'disk, a file size limit or a read-only folder?); no '
+                'existing file was changed')
+            error.errno, error.filename = err.errno, filepath
+            raise error from None
         finally:
             if osp.exists(tmp):
                 os.remove(tmp)
+
+
+def temporary_name(filepath: str, pid: Optional[int] = None) -> str:
+    """Where :class:`AtomicLocalBackend` writes ``filepath`` first."""
+    return f'{filepath}.tmp{os.getpid() if pid is None else pid}'
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str) -> List[str]:
+    """Delete the temporary files of writes killed before they finished.
+
+    Args:
+        folder (str): a folder :class:`AtomicLocalBackend` wrote to.
+
+    Returns:
+        list[str]: the removed files (``<name>.tmp<pid>`` of dead
+        processes; those of live processes are being written).
+    """
+    removed = []
+    for path in glob.glob(osp.join(glob.escape(folder), '*.tmp[0-9]*')):
+        pid = path.rsplit('.tmp', 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(
+                int(pid)):
+            try:
+                os.remove(path)
+            except OSError:
+                continue
+            removed.append(path)
+    return removed
 
 
 def install_atomic_saving() -> None:
@@ -266,55 +503,77 @@ def load_pretrained(model: torch.nn.Module,
         tuple[list[str], list[str]]: missing and unexpected keys.
     """
     ckpt = mme_ckpt.CheckpointLoader.load_checkpoint(checkpoint, map_location)
-    state_dict = ckpt
-    for key in ('state_dict', 'model'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            state_dict = ckpt[key]
-            break
+    state_dict = extract_state_dict(ckpt, checkpoint)
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
                       if k.startswith(prefix)}
         if not state_dict:
-            raise KeyError(f'no key of checkpoint {checkpoint!r} starts with '
-                           f'prefix {prefix!r}')
+            raise CheckpointMismatchError(
+                f'no key of checkpoint {checkpoint!r} starts with prefix '
+                f'{prefix!r} (init_cfg prefix)')
     if convert is not None:
         state_dict = convert(dict(state_dict))
     ignore = tuple(ignore)
     ignored = sorted(k for k in state_dict if ignore and k.startswith(ignore))
+    state_dict = {k: v for k, v in state_dict.items() if k not in ignored}
     own = model.state_dict()
-    mismatched = [
-        f'{k} (checkpoint {tuple(state_dict[k].shape)}, model '
-        f'{tuple(own[k].shape)})' for k in sorted(state_dict)
-        if k in own and tuple(own[k].shape) != tuple(state_dict[k].shape)
-    ]
-    skip = set(ignored) | {m.split(' ')[0] for m in mismatched}
-    state_dict = {k: v for k, v in state_dict.items() if k not in skip}
-    if own and not set(state_dict) & set(own):
+    report = compare_keys(own, state_dict)
+    if own and not report.matched:
         raise CheckpointMismatchError(
             f'checkpoint {checkpoint!r} does not fit {type(model).__name__}: '
-            f'none of its keys match (checkpoint: '
+            'none of its keys match (BatchNorm counters aside; checkpoint: '
             f'{_summarise(sorted(state_dict), 5)}; model: '
             f'{_summarise(sorted(own), 5)})')
-    missing, unexpected = model.load_state_dict(state_dict, strict=False)
-    missing = sorted(k for k in missing if k not in skip)
+    skip = {m.split(' ')[0] for m in report.mismatched}
+    model.load_state_dict(
+        {k: v for k, v in state_dict.items() if k not in skip}, strict=False)
     name = f'{type(model).__name__} <- {checkpoint}'
-    lines = []
-    if missing:
-        lines.append(f'missing in checkpoint ({len(missing)}): '
-                     + _summarise(missing))
-    if unexpected:
-        lines.append(f'unexpected in checkpoint ({len(unexpected)}): '
-                     + _summarise(sorted(unexpected)))
-    if mismatched:
-        lines.append(f'shape mismatch, not loaded ({len(mismatched)}): '
-                     + _summarise(mismatched))
     if ignored:
         print_log(f'{name}: ignored {len(ignored)} keys this model does not '
                   f'use ({_summarise(ignored, 4)})', logger='current')
-    if lines:
-        print_log(f'{name}: keys do not match the model:\n  '
-                  + '\n  '.join(lines), logger='current', level=30)
-    else:
+    if report.fits():
         print_log(f'{name}: all {len(own)} keys loaded', logger='current')
-    return missing, sorted(unexpected)
+    else:
+        print_log(f'{name}: keys do not match the model (not loaded where '
+                  f'they differ):\n  {report.describe(12)}',
+                  logger='current', level=30)
+    return report.missing, report.unexpected
+
+
+#: Where the README lists the official checkpoints the configs expect.
+WEIGHTS_DOCS = "README.md, section 'Pretrained weights'"
+
+
+def _pretrained_inits(node) -> Iterable[dict]:
+    """Every ``dict(type='Pretrained', ...)`` inside a (model) config."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
+            yield node
+        for value in node.values():
+            yield from _pretrained_inits(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _pretrained_inits(value)
+
+
+def check_pretrained(cfg) -> None:
+    """Raise :class:`~mmplug.errors.PretrainedNotFoundError` for a missing
+    local ``Pretrained`` checkpoint of ``cfg.model`` (URLs are not checked)
+    and :class:`~mmplug.errors.CheckpointError` for a local file that is no
+    checkpoint (empty, truncated, an image...), before any model is built.
+    """
+    for init in _pretrained_inits(cfg.get('model') or {}):
+        path = init['checkpoint']
+        if '://' in path:
+            continue
+        if not osp.isfile(path):
+            raise PretrainedNotFoundError(
+                f'pretrained weights not found: {path!r} (an init_cfg of the '
+                f'model). Get them as described in {WEIGHTS_DOCS}, or train '
+                'from scratch with --cfg-options '
+                'model.backbone.init_cfg=None.')
+        problem = inspect_checkpoint_file(path)
+        if problem is not None:
+            raise CheckpointError(f'pretrained weights {path!r} (an init_cfg '
+                                  f'of the model) {problem}')

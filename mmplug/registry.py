@@ -9,8 +9,11 @@ the scope prefix, e.g. ``type='mmplug.SMT'``, after
 mmengine resolves ``'mmplug.X'`` by importing exactly ``mmplug.registry``,
 which is why this module must keep its name and place.
 """
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import Registry
 
 #: Backbones, necks and the operators users name in configs.
@@ -22,3 +25,18 @@ MODELS = Registry(
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mmplug',
     locations=['mmplug.engine'])
+
+#: Runners (``runner_type='mmplug.MMPlugRunner'``).
+RUNNERS = Registry(
+    'runner', parent=MMENGINE_RUNNERS, scope='mmplug',
+    locations=['mmplug.engine'])
+
+#: Dataset wrappers (``mmplug.GuardedDataset``).
+DATASETS = Registry(
+    'dataset', parent=MMENGINE_DATASETS, scope='mmplug',
+    locations=['mmplug.datasets'])
+
+#: Samplers (``mmplug.SeededSampler``).
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='mmplug',
+    locations=['mmplug.datasets'])

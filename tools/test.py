@@ -35,7 +35,8 @@ def main(argv=None):
         test(args.config, args.checkpoint, work_dir=args.work_dir,
              out=args.out, show_dir=args.show_dir, tta=args.tta,
              cfg_options=args.cfg_options, launcher=args.launcher,
-             trusted=args.trust_checkpoint)
+             trusted=args.trust_checkpoint,
+             partial_load=args.partial_load)
 
 
 if __name__ == '__main__':

@@ -35,7 +35,8 @@ def main(argv=None):
         train(args.config, work_dir=args.work_dir, amp=args.amp,
               resume=args.resume, auto_scale_lr=args.auto_scale_lr,
               cfg_options=args.cfg_options, launcher=args.launcher,
-              trusted=args.trust_checkpoint)
+              trusted=args.trust_checkpoint,
+              partial_load=args.partial_load)
 
 
 if __name__ == '__main__':

@@ -4,3 +4,8 @@
 _base_ = 'mmdet::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
+
+# mmplug's runner (mmplug/engine/runner.py): exact resume, no checkpoint
+# lost, checkpoints and data checked before use; mmdet's and mmseg's own
+# tools/train.py honour runner_type too.
+runner_type = 'mmplug.MMPlugRunner'

@@ -1,6 +1,7 @@
 """Helpers for the command-line tools: shared arguments and errors."""
 import argparse
 import contextlib
+import errno
 import os
 import sys
 import warnings
@@ -8,36 +9,112 @@ from typing import Iterator, List, Optional
 
 from mmengine.config import DictAction
 
-from mmplug.apis.config import ConfigError
-from mmplug.checkpoint import CheckpointMismatchError, UnsafeCheckpointError
+from mmplug.errors import ConfigError, UserError
 
 # mmengine 0.10.7 resolves `mmdet::`/`mmseg::` bases through pkg_resources,
 # whose deprecation warning would open every tool's output.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
-#: Errors caused by the user's input, shown as one clear line, no traceback.
-USER_ERRORS = (ConfigError, FileNotFoundError, UnsafeCheckpointError,
-               CheckpointMismatchError)
+#: OS errors that mean "this path cannot be written / read as asked".
+FILE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC,
+               errno.EFBIG, errno.EDQUOT, errno.EISDIR, errno.ENOTDIR,
+               errno.EEXIST)
+
+
+def _config_build_error(err: BaseException) -> Optional[str]:
+    """The class a config named whose building raised ``err`` because of
+    the config's arguments, or ``None``.
+
+    mmengine's ``build_from_cfg`` calls ``cls(**args)``: a ``TypeError``
+    raised by that call itself (an unknown or missing argument) or a
+    ``KeyError`` from the registry lookup (an unknown ``type``) is the
+    config's; so is a ``ValueError`` or ``AssertionError`` a constructor
+    raises to reject an argument.
+    """
+    frames, tb = [], err.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    builds = [i for i, f in enumerate(frames)
+              if f.f_code.co_name == 'build_from_cfg'
+              and 'mmengine' in f.f_code.co_filename]
+    if not builds:
+        return None
+    frame = frames[builds[-1]]
+    raised_here = builds[-1] == len(frames) - 1
+    if not (isinstance(err, (TypeError, KeyError)) and raised_here
+            or isinstance(err, (ValueError, AssertionError))):
+        return None
+    cls = frame.f_locals.get('obj_cls') or frame.f_locals.get('obj_type')
+    return getattr(cls, '__name__', None) or str(cls)
+
+
+def user_error_message(err: BaseException) -> Optional[str]:
+    """The one-line message for an error the user caused, or ``None`` for
+    anything else (a bug, which keeps its traceback).
+
+    - :class:`~mmplug.errors.UserError` (mmplug's own checks), also when a
+      dataloader worker raised it;
+    - ``FileNotFoundError``, and ``OSError`` writing or reading a path
+      (read-only or full work directory, a file size limit);
+    - an error raised while building a class from the config's arguments
+      (an unknown argument such as ``depthh=``, an unknown ``type``, a
+      value the class rejects): see :func:`_config_build_error`.
+    """
+    text = str(err)
+    if 'Original Traceback' in text:  # re-raised from a dataloader worker
+        last = text.rstrip().splitlines()[-1]
+        text = last.split(': ', 1)[1] if ': ' in last else last
+    if isinstance(err, UserError):
+        return text
+    if isinstance(err, FileNotFoundError):
+        return text
+    if isinstance(err, OSError) and err.errno in FILE_ERRNOS:
+        where = f' {err.filename}' if err.filename else ''
+        return f'cannot write{where}: {err.strerror or text}'
+    built = _config_build_error(err)
+    if built is not None:
+        reason = text.strip('"\'') if isinstance(err, KeyError) else text
+        reason = reason.split(' Please check whether')[0]
+        return f'cannot build {built} from the config: {reason}'
+    return None
 
 
 @contextlib.contextmanager
 def exit_on_user_error(tool: str) -> Iterator[None]:
-    """Turn the errors in :data:`USER_ERRORS` into ``tool: error: ...`` on
-    stderr and exit status 2. Set ``MMPLUG_DEBUG=1`` for the traceback."""
+    """Turn errors the user caused (:func:`user_error_message`) into
+    ``tool: error: ...`` on stderr and exit status 2; anything else keeps
+    its traceback. Set ``MMPLUG_DEBUG=1`` for the traceback always."""
     try:
         yield
-    except USER_ERRORS as err:
-        if os.environ.get('MMPLUG_DEBUG'):
+    except Exception as err:
+        message = user_error_message(err)
+        if message is None or os.environ.get('MMPLUG_DEBUG'):
             raise
-        print(f'{tool}: error: {err}', file=sys.stderr)
+        print(f'{tool}: error: {message}', file=sys.stderr)
         sys.exit(2)
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` that reports an option without ``=`` as a
+    usage error instead of a traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        bad = [v for v in values if '=' not in v]
+        if bad:
+            parser.error(f'{option_string} takes key=value pairs; got '
+                         f'{" ".join(bad)!r} (e.g. train_cfg.max_epochs=2)')
+        try:
+            super().__call__(parser, namespace, values, option_string)
+        except (ValueError, AssertionError) as err:
+            parser.error(f'{option_string}: {err}')
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
     """``CONFIG`` and ``--cfg-options``, which every tool takes."""
     parser.add_argument('config', help='config file (.py)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action=CfgOptionsAction,
         help='override config settings, key=value (lists as key="[a,b]", '
         'no spaces), e.g. model.backbone.depth=101')
 
@@ -48,6 +125,11 @@ def add_run_args(parser: argparse.ArgumentParser) -> None:
         '--trust-checkpoint', action='append', default=[], metavar='PATH',
         help='unpickle this checkpoint without the mmengine allow-list '
         '(only for files you trust: unpickling can run code)')
+    parser.add_argument(
+        '--partial-load', action='store_true',
+        help='load what fits of a checkpoint (load_from, test) whose keys '
+        'do not all fit the model; without it such a checkpoint is refused '
+        'with a report')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher')
@@ -72,3 +154,10 @@ def parse_tool_args(parser: argparse.ArgumentParser,
     if hasattr(args, 'local_rank'):
         os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+__all__ = [
+    'ConfigError', 'CfgOptionsAction', 'add_config_args', 'add_run_args',
+    'add_shape_arg', 'exit_on_user_error', 'parse_tool_args',
+    'user_error_message'
+]

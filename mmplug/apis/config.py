@@ -1,27 +1,190 @@
-"""Config loading shared by the tools: det/seg dispatch and dataset checks."""
+"""Config loading shared by the tools: det/seg dispatch, ``--cfg-options``
+checks, dataset and pretrained-weight checks."""
+import ast
+import inspect
 import os.path as osp
-from typing import Iterable, List, Optional
+from difflib import get_close_matches
+from typing import Any, Iterable, List, Optional
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
+from mmengine.runner import Runner
 
-#: Where the README explains how to lay out COCO and ADE20K.
-DATASET_DOCS = "README.md, section 'Dataset preparation'"
-#: Where the README lists the official checkpoints the configs expect.
-WEIGHTS_DOCS = "README.md, section 'Pretrained weights'"
+from mmplug.checkpoint import WEIGHTS_DOCS, check_pretrained
+from mmplug.datasets.check import (DATASET_DOCS, check_config_data,
+                                   dataset_paths)
+from mmplug.errors import (ConfigError, DatasetNotFoundError,
+                           PretrainedNotFoundError)
+
+__all__ = [
+    'ConfigError', 'DATASET_DOCS', 'DatasetNotFoundError',
+    'PretrainedNotFoundError', 'RUNNER_KEYS', 'TASKS', 'WEIGHTS_DOCS',
+    'check_datasets', 'check_options', 'check_pretrained', 'dataset_paths',
+    'load_config', 'task_of'
+]
 
 TASKS = {'mmdet': 'det', 'mmseg': 'seg'}
 
+#: Top-level keys that mean something to a run (mmengine's Runner, the
+#: tools, mmdet/mmseg TTA, mmplug), as opposed to the config's own
+#: variables, which are read once when the config file is loaded.
+RUNNER_KEYS = frozenset(
+    set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg'}
+    | {
+        'runner_type', 'custom_imports', 'model_wrapper_cfg',
+        'find_unused_parameters', 'compile', 'strategy', 'gpu_ids',
+        'tta_model', 'tta_pipeline', 'partial_load', 'backend_args',
+        'work_dir', 'launcher'
+    })
 
-class ConfigError(ValueError):
-    """A config or a tool option that cannot work as given."""
+
+def _syntax_error(path: str, seen: Optional[set] = None
+                  ) -> Optional[SyntaxError]:
+    """The first syntax error in ``path`` or the local ``_base_`` files it
+    inherits (mmengine reports it against a temporary copy)."""
+    seen = set() if seen is None else seen
+    if path in seen or not osp.isfile(path):
+        return None
+    seen.add(path)
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as err:
+        return err
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            for base in [bases] if isinstance(bases, str) else bases:
+                if isinstance(base, str) and '::' not in base:
+                    found = _syntax_error(
+                        osp.join(osp.dirname(path), base), seen)
+                    if found is not None:
+                        return found
+    return None
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """A path a config's dataset needs does not exist."""
+def _read(path: str) -> Config:
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as err:
+        found = _syntax_error(path) or err
+        raise ConfigError(
+            f'syntax error in config {found.filename or path}, line '
+            f'{found.lineno}: {found.msg}') from None
+    except FileNotFoundError as err:
+        raise ConfigError(f'config {path}: {err}') from None
+    except (ImportError, NameError, KeyError, TypeError, ValueError,
+            AttributeError) as err:
+        raise ConfigError(f'cannot read config {path}: '
+                          f'{type(err).__name__}: {err}') from None
 
 
-class PretrainedNotFoundError(FileNotFoundError):
-    """A local checkpoint a config's ``init_cfg`` names does not exist."""
+_MISSING = object()
+
+
+def _lookup(node: Any, key: str) -> Any:
+    if isinstance(node, Config):
+        node = node._cfg_dict
+    for part in key.split('.'):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and \
+                int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def _places(node: Any, value: Any, prefix: str = '') -> List[str]:
+    """Dotted keys under ``node`` whose value is (or, for a string, starts
+    with) ``value``."""
+    found = []
+    items = node.items() if isinstance(node, dict) else \
+        enumerate(node) if isinstance(node, (list, tuple)) else ()
+    for k, v in items:
+        key = f'{prefix}{k}'
+        if isinstance(v, (dict, list, tuple)) and not (
+                isinstance(v, tuple) and v == value):
+            found += _places(v, value, key + '.')
+        elif type(v) is type(value) and (
+                v == value or isinstance(v, str) and value
+                and v.startswith(value)):
+            found.append(key)
+    return found
+
+
+def _leaves(node: Any, prefix: str = '') -> List[str]:
+    items = node.items() if isinstance(node, dict) else ()
+    found = []
+    for k, v in items:
+        found += _leaves(v, f'{prefix}{k}.') if isinstance(v, dict) \
+            else [f'{prefix}{k}']
+    return found
+
+
+def _uses(cfg: Config, key: str) -> List[str]:
+    """Where a config variable's value went: keys of the same name, then
+    (for a text) keys whose value starts with it, elsewhere in the
+    config."""
+    top, name = key.split('.')[0], key.split('.')[-1]
+    tree = cfg.to_dict()
+    named = [p for p in _leaves(tree)
+             if p.split('.')[-1] == name and p.split('.')[0] != top]
+    old = _lookup(cfg, key)
+    valued = [] if not isinstance(old, str) else [
+        p for p in _places(tree, old) if p.split('.')[0] != top]
+    return named + [p for p in valued if p not in named]
+
+
+def check_options(cfg: Config, options: dict) -> None:
+    """Refuse ``--cfg-options`` that would be silently ignored or break
+    later: a config variable set at the top level (its value was copied
+    where it is used when the file was read), an unknown top-level key, a
+    text where the config has a number.
+
+    Args:
+        cfg (Config): the config before the options are merged.
+        options (dict): ``key=value`` overrides.
+
+    Raises:
+        ConfigError: naming the option and what to set instead.
+    """
+    for key, value in options.items():
+        top = key.split('.')[0]
+        if top not in RUNNER_KEYS:
+            if top not in cfg:
+                close = get_close_matches(top, sorted(set(cfg) | RUNNER_KEYS),
+                                          n=3)
+                raise ConfigError(
+                    f'--cfg-options {key}: the config has no key {top!r}'
+                    + (f' (did you mean {", ".join(close)}?)' if close
+                       else '') + '; nothing would use it')
+            places = _uses(cfg, key)
+            raise ConfigError(
+                f'--cfg-options {key}: {top!r} is a variable of the '
+                'config, whose value was copied where it is used when '
+                'the file was read; setting it now changes nothing. '
+                + (f'Set instead: {", ".join(places[:8])}'
+                   + (' ...' if len(places) > 8 else '')
+                   if places else 'No key of the config uses it.'))
+        old = _lookup(cfg, key)
+        if old is _MISSING or old is None:
+            continue
+        if isinstance(old, (int, float)) and not isinstance(old, bool) \
+                and isinstance(value, str):
+            raise ConfigError(
+                f'--cfg-options {key}={value}: expected a number (the '
+                f'config has {old!r})')
+        if isinstance(old, dict) and value is not None and \
+                not isinstance(value, dict):
+            raise ConfigError(
+                f'--cfg-options {key}={value!r}: {key} is a dict in the '
+                f'config; set one of its keys ({", ".join(list(old)[:6])})')
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -30,15 +193,20 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     Args:
         path (str): config file (``.py``).
         cfg_options (dict, optional): ``key=value`` overrides, as given by
-            mmengine's ``DictAction``.
+            mmengine's ``DictAction``; checked by :func:`check_options`.
 
     Returns:
         Config: the merged config.
+
+    Raises:
+        ConfigError: the file cannot be read (a syntax error names the file
+            and line) or an option cannot work.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
+    cfg = _read(path)
     if cfg_options:
+        check_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     task_of(cfg)  # fail early on configs that are neither det nor seg
     return cfg
@@ -56,69 +224,9 @@ def task_of(cfg: Config) -> str:
     return TASKS[scope]
 
 
-def dataset_paths(dataset: ConfigDict) -> List[str]:
-    """Files and folders a dataset config reads, wrappers included.
-
-    Follows ``dataset``/``datasets`` of wrappers (RepeatDataset,
-    ConcatDataset, ...) and joins ``ann_file`` and ``data_prefix`` to
-    ``data_root`` as mmengine's ``BaseDataset`` does.
-    """
-    if 'dataset' in dataset:
-        return dataset_paths(dataset['dataset'])
-    if 'datasets' in dataset:
-        return [p for d in dataset['datasets'] for p in dataset_paths(d)]
-    root = dataset.get('data_root') or ''
-    rel = [dataset.get('ann_file') or '']
-    rel += [v for v in (dataset.get('data_prefix') or {}).values() if v]
-    paths = [osp.join(root, p) for p in rel if p]
-    return paths or ([root] if root else [])
-
-
 def check_datasets(cfg: Config,
                    splits: Iterable[str] = ('train', 'val')) -> None:
-    """Raise :class:`DatasetNotFoundError` if a split's data is missing.
-
-    Args:
-        cfg (Config): the config to run.
-        splits (Iterable[str]): which of ``train``/``val``/``test`` will run.
-    """
-    for split in splits:
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            continue
-        paths = dataset_paths(loader['dataset'])
-        evaluators = cfg.get(f'{split}_evaluator') or []
-        if isinstance(evaluators, dict):
-            evaluators = [evaluators]
-        paths += [e['ann_file'] for e in evaluators if e.get('ann_file')]
-        for path in paths:
-            if not osp.exists(path):
-                raise DatasetNotFoundError(
-                    f'{split} data not found: {path!r} does not exist '
-                    f'(looked from {osp.abspath(".")}). Prepare the dataset '
-                    f'as described in {DATASET_DOCS}.')
-
-
-def _pretrained_inits(node) -> Iterable[dict]:
-    """Every ``dict(type='Pretrained', ...)`` inside a (model) config."""
-    if isinstance(node, dict):
-        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
-            yield node
-        for value in node.values():
-            yield from _pretrained_inits(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _pretrained_inits(value)
-
-
-def check_pretrained(cfg: Config) -> None:
-    """Raise :class:`PretrainedNotFoundError` for a missing local
-    ``Pretrained`` checkpoint of ``cfg.model`` (URLs are not checked)."""
-    for init in _pretrained_inits(cfg.model):
-        path = init['checkpoint']
-        if '://' not in path and not osp.isfile(path):
-            raise PretrainedNotFoundError(
-                f'pretrained weights not found: {path!r} (an init_cfg of the '
-                f'model). Get them as described in {WEIGHTS_DOCS}, or train '
-                'from scratch with --cfg-options '
-                'model.backbone.init_cfg=None.')
+    """The cheap data checks of the splits a run reads: every path exists
+    and the class names are the dataset's (see
+    :func:`mmplug.datasets.check.check_config_data`)."""
+    check_config_data(cfg, splits)

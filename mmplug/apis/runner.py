@@ -5,6 +5,7 @@
 config's ``default_scope``; both run on mmengine's :class:`Runner`.
 """
 import copy
+import os
 import os.path as osp
 from typing import Dict, Iterable, Optional
 
@@ -14,19 +15,49 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmplug.apis.config import (ConfigError, check_datasets,
-                                check_pretrained, load_config, task_of)
+from mmplug.apis.config import (check_datasets, check_pretrained,
+                                load_config, task_of)
 from mmplug.checkpoint import install, trust_checkpoint
+from mmplug.engine import MMPlugRunner
+from mmplug.errors import ConfigError
+
+#: What each launcher needs in the environment, and what sets it.
+LAUNCHER_ENV = {
+    'pytorch': (('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+                'torchrun: tools/dist_train.sh CONFIG NPROC'),
+    'slurm': (('SLURM_PROCID', 'SLURM_NTASKS'),
+              'srun: tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR'),
+    'mpi': (('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE'), 'mpirun'),
+}
+
+
+def check_launcher(launcher: str) -> None:
+    """Raise :class:`ConfigError` when ``launcher`` is not ``'none'`` and
+    its environment is missing (e.g. ``--launcher pytorch`` without
+    torchrun)."""
+    if launcher == 'none':
+        return
+    names, how = LAUNCHER_ENV[launcher]
+    missing = [n for n in names if n not in os.environ]
+    if missing:
+        raise ConfigError(
+            f'--launcher {launcher} needs the environment its launcher sets '
+            f'({", ".join(missing)} missing): start with {how}, or drop '
+            '--launcher for one process')
 
 
 def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
-             launcher: str, trusted: Iterable[str]) -> Config:
+             launcher: str, trusted: Iterable[str],
+             partial_load: bool = False) -> Config:
     """Load a config and apply what train and test share."""
+    check_launcher(launcher)
     for path in trusted:
         trust_checkpoint(path)
     install()
     cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
+    if partial_load:
+        cfg.partial_load = True
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -53,11 +84,13 @@ def _init_cpu_dist(cfg: Config) -> None:
 
 
 def _build_runner(cfg: Config) -> Runner:
+    """:class:`~mmplug.engine.MMPlugRunner`, or the config's
+    ``runner_type``."""
     if cfg.launcher != 'none' and not torch.cuda.is_available():
         _init_cpu_dist(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    return MMPlugRunner.from_cfg(cfg)
 
 
 def build_train_cfg(config: str,
@@ -67,7 +100,8 @@ def build_train_cfg(config: str,
                     auto_scale_lr: bool = False,
                     cfg_options: Optional[dict] = None,
                     launcher: str = 'none',
-                    trusted: Iterable[str] = ()) -> Config:
+                    trusted: Iterable[str] = (),
+                    partial_load: bool = False) -> Config:
     """The config ``tools/train.py`` runs, with its options applied.
 
     Args:
@@ -82,11 +116,14 @@ def build_train_cfg(config: str,
         cfg_options (dict, optional): config overrides.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
         trusted (Iterable[str]): checkpoints to unpickle without restriction.
+        partial_load (bool): load what fits of a ``load_from`` checkpoint
+            whose keys do not all fit the model (otherwise refused).
 
     Returns:
         Config: ready for :class:`mmengine.runner.Runner`.
     """
-    cfg = _prepare(config, work_dir, cfg_options, launcher, trusted)
+    cfg = _prepare(config, work_dir, cfg_options, launcher, trusted,
+                   partial_load)
     if amp:
         if not torch.cuda.is_available():
             raise ConfigError('--amp needs a GPU: mmengine\'s '
@@ -176,7 +213,8 @@ def build_test_cfg(config: str,
                    tta: bool = False,
                    cfg_options: Optional[dict] = None,
                    launcher: str = 'none',
-                   trusted: Iterable[str] = ()) -> Config:
+                   trusted: Iterable[str] = (),
+                   partial_load: bool = False) -> Config:
     """The config ``tools/test.py`` runs, with its options applied.
 
     Args:
@@ -188,14 +226,16 @@ def build_test_cfg(config: str,
         show_dir (str, optional): folder for pictures of the predictions.
         tta (bool): test-time augmentation (det: flip; seg: the config's
             multi-scale + flip ``tta_pipeline``).
-        cfg_options, launcher, trusted: as for :func:`build_train_cfg`.
+        cfg_options, launcher, trusted, partial_load: as for
+            :func:`build_train_cfg`.
 
     Returns:
         Config: ready for :class:`mmengine.runner.Runner`.
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    cfg = _prepare(config, work_dir, cfg_options, launcher, trusted)
+    cfg = _prepare(config, work_dir, cfg_options, launcher, trusted,
+                   partial_load)
     task = task_of(cfg)
     cfg.load_from = checkpoint
     if show_dir:
