@@ -407,12 +407,10 @@ class AtomicLocalBackend(LocalBackend):
                 os.fsync(f.fileno())
             os.replace(tmp, filepath)
         except OSError as err:
-            error = WorkDirError(
+            raise WorkDirError(
                 f'cannot write {filepath}: {err.strerror or err} (a full '
                 'disk, a file size limit or a read-only folder?); no '
-                'existing file was changed')
-            error.errno, error.filename = err.errno, filepath
-            raise error from None
+                'existing file was changed') from None
         finally:
             if osp.exists(tmp):
                 os.remove(tmp)

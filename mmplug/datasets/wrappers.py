@@ -21,8 +21,12 @@ annotation file when the dataset cannot be read at all.
 sampler in these; nothing in a config needs to change.
 """
 import contextlib
+import ctypes
+import os
 import os.path as osp
 import random
+import signal
+import sys
 from typing import Any, Iterator, Optional
 
 import numpy as np
@@ -117,6 +121,26 @@ class SeededSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.sampler)
+
+
+_ARMED_IN = None  # the process in which _die_with_parent ran
+
+
+def _die_with_parent() -> None:
+    """In a dataloader worker, have the kernel kill it when the training
+    process dies. A worker of a run killed with ``kill -9`` otherwise can
+    hang for ever, flushing prefetched batches into a pipe nobody reads."""
+    global _ARMED_IN
+    if _ARMED_IN == os.getpid():
+        return
+    _ARMED_IN = os.getpid()
+    if not sys.platform.startswith('linux') or \
+            torch.utils.data.get_worker_info() is None:
+        return
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: nothing to arm
+        return
 
 
 def _describe_error(err: BaseException) -> str:
@@ -214,6 +238,7 @@ class GuardedDataset:
                 f'({CHECK_HINT})')
 
     def __getitem__(self, idx: int) -> Any:
+        _die_with_parent()
         index = int(idx)
         seed = getattr(idx, 'seed', None)
         self._warn_degenerate_polygons(index)

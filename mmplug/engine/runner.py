@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Optional, Union
 
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
@@ -192,8 +192,9 @@ class MMPlugRunner(Runner):
         if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
             checkpoint = dict(state_dict=state_dict)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(self.model) \
-            else self.model
+        model = self.model
+        while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+            model = model.module  # as mmengine's load_state_dict unwraps
         names = {}  # checkpoint key -> the model key it becomes
         for key in checkpoint['state_dict']:
             name = key

@@ -5,13 +5,11 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-HELPERS = osp.join(REPO, 'tests', 'helpers')
 DET_DEMO = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpn_demo.py')
 SEG_DEMO = osp.join(REPO, 'configs/demo/upernet_r18_demo.py')
 
@@ -203,16 +201,3 @@ def run_tool(capsys):
         return code, out.out, out.err
 
     return run
-
-
-def run_process(*args, env=None, preexec_fn=None, timeout=600):
-    """A tool in a fresh interpreter, as a user starts it (the fault
-    helpers importable); returns the CompletedProcess."""
-    full_env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1',
-                    **(env or {}))
-    full_env['PYTHONPATH'] = os.pathsep.join(
-        [REPO, HELPERS] + [p for p in [os.environ.get('PYTHONPATH')] if p])
-    cmd = [sys.executable, *args]
-    return subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True,
-                          text=True, timeout=timeout,
-                          preexec_fn=preexec_fn)

@@ -385,3 +385,171 @@ def test_user_error_is_one_clear_line(tool, argv, fragments, ctx, files,
         message[0].startswith('usage:') and ': error: ' in message[-1]), err
     for fragment in fragments:
         assert fragment in err, err
+
+
+# ------------------------------------------------- tools/misc/check_dataset
+# (config from ctx, problem kind reported, fragment of its line)
+CHECKS = [
+    (lambda c: det_variant(c, 'dup_image_id'), 'duplicate image id', ''),
+    (lambda c: det_variant(c, 'dup_ann_id'), 'duplicate annotation id', ''),
+    (lambda c: det_variant(c, 'unknown_category'),
+     'annotation of an unknown category', 'category_id 99'),
+    (lambda c: det_variant(c, 'unknown_image'),
+     'annotation of an unknown image', 'image_id 12345'),
+    (lambda c: det_variant(c, 'zero_box'), 'bad box', 'box of 0 x'),
+    (lambda c: det_variant(c, 'outside_box'), 'bad box', 'outside the'),
+    (lambda c: det_variant(c, 'empty_segmentation'), 'bad mask',
+     'empty segmentation'),
+    (lambda c: det_variant(c, 'degenerate_polygon'), 'bad mask',
+     'degenerate polygon(s) of [4] coordinates'),
+    (lambda c: det_variant(c, 'rle_size'), 'bad mask', 'RLE of size [7, 7]'),
+    (lambda c: det_variant(c, 'wrong_size'), 'image size mismatch',
+     'in the file'),
+    (lambda c: det_variant(c, 'missing_image'), 'missing image', '.jpg'),
+    (lambda c: det_variant(c, 'corrupt_image'), 'unreadable image', '.jpg'),
+    (lambda c: det_variant(c, 'malformed_json'), 'unreadable annotation file',
+     'malformed JSON at line 1'),
+    (lambda c: c.config('hexagon_check.py', "_base_ = [%r]\n"
+                        "train_dataloader = dict(dataset=dict(metainfo=dict("
+                        "classes=('circle', 'hexagon'))))\n" % c.det),
+     'unknown class name', "'hexagon'"),
+    (lambda c: seg_variant(c, 'label_199'), 'label value out of range',
+     'values [199]'),
+    (lambda c: seg_variant(c, 'missing_label'), 'missing label map', '.png'),
+    (lambda c: seg_variant(c, 'label_size'), 'image/label size mismatch',
+     'label 10x10'),
+    (lambda c: seg_variant(c, 'corrupt_image'), 'unreadable image', '.jpg'),
+]
+
+
+@pytest.mark.parametrize('config, kind, fragment', CHECKS,
+                         ids=[f'{k}:{f}' for _, k, f in CHECKS])
+def test_check_dataset_reports(config, kind, fragment, ctx, run_tool):
+    code, out, err = run_tool('misc/check_dataset.py',
+                              [config(ctx), '--split', 'train', '--deep'])
+    assert code == 1, out + err
+    header = next(line for line in out.splitlines()
+                  if line.startswith(f'[train] {kind}: '))
+    cases = out.split(header, 1)[1]
+    assert fragment in cases.split('[train]')[0], out
+
+
+@pytest.mark.parametrize('config', ['det', 'seg'])
+def test_check_dataset_clean(config, ctx, run_tool):
+    code, out, err = run_tool('misc/check_dataset.py',
+                              [getattr(ctx, config), '--deep'])
+    assert code == 0, out + err
+    assert out.strip().endswith('dataset is clean')
+    assert '[val] same data as' in out or '[test] same data as' in out
+
+
+def test_check_dataset_missing_data(ctx, run_tool, tmp_path):
+    config = ctx.det_config(str(tmp_path / 'nothing') + '/', 'det_none.py')
+    code, out, err = run_tool('misc/check_dataset.py', [config])
+    assert code == 2 and 'Traceback' not in err
+    assert 'train data not found' in err and 'nothing/annotations' in err
+
+
+# ------------------------------------------------------ correct results
+
+
+def _runner(config, tmp_path, **options):
+    from mmplug.apis.runner import _build_runner, build_train_cfg
+    cfg = build_train_cfg(config, work_dir=str(tmp_path), **options)
+    return _build_runner(cfg)
+
+
+def test_degenerate_polygon_trains_with_a_warning(ctx, run_tool, tmp_path):
+    config = det_variant(ctx, 'degenerate_polygon')
+    code, out, err = run_tool('train.py', [
+        config, '--work-dir', tmp_path, '--cfg-options',
+        'train_cfg.max_epochs=1', 'train_cfg.val_begin=2'])
+    assert code == 0, err[-2000:]
+    assert 'polygon(s) with fewer than 3 points' in out + err
+    assert 'train2017/' in out + err
+
+
+def test_ddp_prefixed_checkpoint_loads(ctx, files, tmp_path):
+    runner = _runner(ctx.det, tmp_path)
+    runner.load_checkpoint(files['det_module.pth'])
+    expected = torch.load(files['det_sd.pth'])
+    for key, value in runner.model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
+
+
+def test_partial_load_on_purpose(ctx, files, tmp_path):
+    runner = _runner(ctx.det, tmp_path, partial_load=True)
+    before = runner.model.state_dict()
+    runner.load_checkpoint(files['det_classes.pth'])
+    other = torch.load(files['det_classes.pth'])['state_dict']
+    after = runner.model.state_dict()
+    fc = 'roi_head.bbox_head.fc_cls.weight'
+    assert torch.equal(after[fc], before[fc])  # wrong shape: kept
+    shared = 'backbone.layer1.0.conv1.weight'
+    assert torch.equal(after[shared], other[shared])  # the rest: loaded
+
+
+def test_loader_log_names_the_backend(ctx, files, tmp_path, capsys):
+    from mmengine.logging import MMLogger
+    from mmengine.runner.checkpoint import CheckpointLoader
+    import mmplug.models  # noqa: F401
+    MMLogger.get_instance('loader-log')
+    CheckpointLoader.load_checkpoint(files['det.pth'])
+    captured = capsys.readouterr()
+    assert 'Loads checkpoint by local backend' in captured.out + captured.err
+
+
+def test_resume_finds_the_newest_complete_checkpoint(tmp_path):
+    from mmplug.engine.runner import latest_checkpoint
+    for i, name in enumerate(('epoch_1.pth', 'epoch_2.pth')):
+        (tmp_path / name).write_bytes(b'x')
+        os.utime(tmp_path / name, (1000 + i, 1000 + i))
+    (tmp_path / 'epoch_3.pth.tmp999999').write_bytes(b'half')
+    (tmp_path / 'last_checkpoint').write_text('')  # killed while writing it
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'gone.pth'))
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_2.pth')
+
+
+def test_stale_temporaries_go_live_ones_stay(tmp_path):
+    from mmplug.checkpoint import remove_stale_temporaries
+    dead = tmp_path / 'epoch_2.pth.tmp999999'
+    mine = tmp_path / f'epoch_3.pth.tmp{os.getpid()}'
+    dead.write_bytes(b'half')
+    mine.write_bytes(b'being written')
+    assert remove_stale_temporaries(str(tmp_path)) == [str(dead)]
+    assert mine.exists() and not dead.exists()
+
+
+def test_pretrained_that_matches_only_counters_is_refused(tmp_path):
+    from mmplug.checkpoint import CheckpointMismatchError, load_pretrained
+    from mmplug.models import SCSCResNet
+    model = SCSCResNet(depth=50)
+    # a ResNet-50 shares only BatchNorm counters' names with SCSC-ResNet
+    state = {k: v for k, v in model.state_dict().items()
+             if k.endswith('num_batches_tracked')}
+    state.update({'layer1.0.conv1.weight': torch.zeros(64, 64, 1, 1),
+                  'fc.weight': torch.zeros(1000, 2048)})
+    path = tmp_path / 'r50.pth'
+    torch.save({'state_dict': state}, path)
+    with pytest.raises(CheckpointMismatchError,
+                       match='none of its keys match'):
+        load_pretrained(model, str(path))
+    with pytest.raises(CheckpointMismatchError,
+                       match="starts with prefix 'backbone.'"):
+        load_pretrained(model, str(path), prefix='backbone')
+
+
+def test_tta_model_loads_its_checkpoint(ctx, files, tmp_path):
+    """mmseg's TTA wrapper holds the model as ``module``: the key check
+    looks through it, as mmengine's loading does."""
+    from mmplug.apis.runner import _build_runner, build_test_cfg
+    runner = _build_runner(build_test_cfg(ctx.seg, files['seg.pth'],
+                                          work_dir=str(tmp_path), tta=True))
+    assert type(runner.model).__name__ == 'SegTTAModel'
+    runner.load_checkpoint(files['seg.pth'])
+    expected = torch.load(files['seg.pth'])['state_dict']
+    loaded = runner.model.module.state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in expected.items())

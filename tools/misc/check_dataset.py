@@ -38,8 +38,15 @@ def main(argv=None):
         cfg = load_config(args.config, args.cfg_options)
         splits = ('train', 'val', 'test') if args.split == 'all' \
             else (args.split, )
-        reports = [check_dataset(cfg, split, deep=args.deep)
-                   for split in splits]
+        reports, seen = [], {}
+        for split in splits:
+            data = cfg.get(f'{split}_dataloader', {}).get('dataset')
+            if data in seen.values():  # e.g. test_dataloader = val_dataloader
+                same = next(s for s, d in seen.items() if d == data)
+                print(f'[{split}] same data as {same}')
+                continue
+            seen[split] = data
+            reports.append(check_dataset(cfg, split, deep=args.deep))
     for report in reports:
         print(report.format(args.max_lines))
     problems = sum(len(r.problems) for r in reports)
