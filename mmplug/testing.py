@@ -4,7 +4,7 @@ import statistics
 import sys
 import time
 import types
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 
 def import_mmpretrain_models() -> None:
@@ -90,3 +90,19 @@ def registered_backbones() -> List[str]:
     return sorted(f'mmplug.{name}'
                   for name, cls in MODELS.module_dict.items()
                   if isinstance(cls, type) and issubclass(cls, BaseBackbone))
+
+
+def run_tool(*args: str, cwd: Optional[str] = None,
+             env: Optional[dict] = None,
+             timeout: float = 600) -> 'subprocess.CompletedProcess':
+    """Run a tool as a user would: ``*.py`` with this interpreter, anything
+    else (``bash tools/x.sh``) as given; this interpreter's folder first on
+    ``PATH``. Returns the CompletedProcess (text output captured)."""
+    import os
+    import subprocess
+    cmd = [sys.executable, *args] if args[0].endswith('.py') else list(args)
+    full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))
+    full_env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + \
+        full_env['PATH']
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
