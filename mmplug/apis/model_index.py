@@ -13,11 +13,13 @@ Schema (the fields mmdet's metafiles use, plus a few of our own): each
 metafile has ``Collections`` (Name, Metadata.Training Data, Paper, Code,
 README) and ``Models``, each with Name (the config's file name without
 ``.py``), In Collection, Config, Metadata (Training Data, Training
-Resources, Batch Size, Epochs or Iterations, Parameters, FLOPs, Attention
-FLOPs, FLOPs Input Shape, Pretrained), Results (Task, Dataset, Metrics:
+Resources, Batch Size, Epochs or Iterations, Pretrained, Parameters, FLOPs,
+Attention FLOPs, FLOPs Input Shape and, where the backbone is counted in
+another form than it runs, FLOPs Options), Results (Task, Dataset, Metrics:
 ``box AP`` / ``mask AP`` / ``mIoU`` / ``mIoU(ms+flip)``; only where an
 official number exists), Results Source and Baseline.
 """
+import fnmatch
 import glob
 import os
 import os.path as osp
@@ -39,8 +41,10 @@ METRIC_TASKS = {
 }
 #: Dataset class -> dataset name in the metafiles.
 DATASETS = {'CocoDataset': 'COCO', 'ADE20KDataset': 'ADE20K'}
-#: Measured fields, in the order they are written.
-MEASURED = ('Parameters', 'FLOPs', 'Attention FLOPs', 'FLOPs Input Shape')
+#: Measured fields, in the order they are written (``FLOPs Options`` only
+#: where there are some).
+MEASURED = ('Parameters', 'FLOPs', 'Attention FLOPs', 'FLOPs Input Shape',
+            'FLOPs Options')
 
 Measure = Callable[[str], Dict[str, object]]
 
@@ -194,18 +198,34 @@ def config_facts(cfg: Config, rel: str, collection: dict) -> dict:
     return dict(tasks=tasks, dataset=dataset, metadata=metadata)
 
 
+def flops_options(cfg: Config) -> Dict[str, object]:
+    """``--cfg-options`` under which ``get_flops.py`` counts a config
+    (:data:`paper_results.FLOPS_OPTIONS` of its backbone; often none)."""
+    backbone = cfg.model.get('backbone') or {}
+    options = paper_results.FLOPS_OPTIONS.get(backbone.get('type'), {})
+    return {f'model.backbone.{key}': value for key, value in options.items()}
+
+
 def measure_config(path: str) -> Dict[str, object]:
-    """Parameters and FLOPs as ``tools/analysis_tools/get_flops.py CONFIG``
-    prints them (default input size, random seeded weights)."""
+    """Parameters and FLOPs as ``tools/analysis_tools/get_flops.py CONFIG
+    [--cfg-options FLOPs Options]`` prints them (default input size, random
+    seeded weights)."""
     from mmplug.apis.analysis import get_flops
     from mmplug.apis.config import load_config
-    result = get_flops(load_config(path))
-    return {
+    cfg = load_config(path)
+    options = flops_options(cfg)
+    cfg.merge_from_dict(options)
+    result = get_flops(cfg)
+    measured = {
         'Parameters': int(result['params']),
         'FLOPs': int(result['flops']),
         'Attention FLOPs': int(result['attention_flops']),
         'FLOPs Input Shape': 'x'.join(map(str, result['input_shape'])),
     }
+    if options:
+        measured['FLOPs Options'] = ' '.join(f'{k}={v}'
+                                             for k, v in options.items())
+    return measured
 
 
 def model_entry(rel: str, facts: dict, measured: Dict[str, object]) -> dict:
@@ -259,8 +279,9 @@ def previous_measurements(repo: str) -> Dict[str, Dict[str, object]]:
     found = {}
     for model in load_models(index):
         meta = model.get('Metadata') or {}
-        if all(key in meta for key in MEASURED):
-            found[model['Config']] = {key: meta[key] for key in MEASURED}
+        if all(key in meta for key in MEASURED[:-1]):
+            found[model['Config']] = {
+                key: meta[key] for key in MEASURED if key in meta}
     return found
 
 
@@ -268,6 +289,7 @@ def build_model_index(
         repo: str,
         measure: Measure = measure_config,
         reuse: Optional[Dict[str, Dict[str, object]]] = None,
+        remeasure: str = '',
         log: Callable[[str], None] = lambda msg: None) -> Dict[str, dict]:
     """The contents of ``model-index.yml`` and every metafile.
 
@@ -278,6 +300,8 @@ def build_model_index(
         reuse (dict, optional): config path (``configs/...``) -> measured
             fields to take instead of measuring (see
             :func:`previous_measurements`).
+        remeasure (str): measure the configs matching this shell pattern
+            (``configs/fpt/*``) even if ``reuse`` has them.
         log (callable): called with a line per config.
 
     Returns:
@@ -294,6 +318,8 @@ def build_model_index(
         cfg = Config.fromfile(path, import_custom_modules=False)
         facts = config_facts(cfg, rel, paper_results.COLLECTIONS[folder])
         measured = reuse.get(f'configs/{rel}')
+        if remeasure and fnmatch.fnmatch(f'configs/{rel}', remeasure):
+            measured = None
         if measured is None:
             log(f'measuring configs/{rel}')
             measured = measure(path)

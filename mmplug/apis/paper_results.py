@@ -37,7 +37,7 @@ COLLECTIONS = {
         title='ParC-Net (ECCV 2022) and Fast-ParC',
         url='https://arxiv.org/abs/2203.03952',
         code='https://github.com/hkzhang91/ParC-Net',
-        none='no official Mask R-CNN number: the official README reports '
+        none='no official number for Mask R-CNN: the official README reports '
         'ParC-ResNet-50 with Cascade Mask R-CNN 3x, 48.1 box / 41.8 mask AP '
         '(ResNet-50 47.5 / 41.1), and UPerNet 160k on ADE20K, 43.85 mIoU '
         '(ResNet-50 42.27); no config for those is shipped'),
@@ -160,6 +160,15 @@ COLLECTIONS = {
         dataset='demo',
         resources='CPU, 1 process',
         none='no documented demo figure'),
+}
+
+#: Backbone type -> backbone settings under which its FLOPs are counted
+#: (written to the metafile as ``FLOPs Options``). ParC's FFT form is not
+#: counted by mmengine; its FLOPs are those of the spatial convolution it
+#: equals, as in the README.
+FLOPS_OPTIONS = {
+    'mmplug.ParCConvNeXt': {'impl': 'spatial'},
+    'mmplug.ParCResNet': {'impl': 'spatial'},
 }
 
 #: Config file (relative to ``configs/``) -> folder whose collection it

@@ -23,6 +23,10 @@ def parse_args(argv=None):
         help='keep the parameters and FLOPs the metafiles already give for '
         'configs whose path is unchanged (only when those models did not '
         'change); others are measured')
+    parser.add_argument(
+        '--remeasure', default='', metavar='PATTERN',
+        help='with --reuse, measure the configs matching this shell pattern '
+        'anyway, e.g. "configs/fpt/*"')
     parser.add_argument('--repo', default=REPO, help='repository root')
     return parser.parse_args(argv)
 
@@ -35,7 +39,7 @@ def main(argv=None):
     with exit_on_user_error('update_model_index.py'):
         reuse = previous_measurements(args.repo) if args.reuse else None
         files = build_model_index(
-            args.repo, reuse=reuse,
+            args.repo, reuse=reuse, remeasure=args.remeasure,
             log=lambda msg: print(f'[{time.time() - start:6.0f} s] {msg}',
                                   flush=True))
         for path in write_model_index(args.repo, files):
