@@ -13,6 +13,7 @@ works once mmplug is imported (:func:`register_config_prefix`, which
 ``custom_imports`` run, so mmplug must be imported before the config is
 read: see the README, "Inheriting mmplug's configs by package name".
 """
+import os
 import os.path as osp
 from typing import Callable, Optional, Tuple
 
@@ -24,6 +25,30 @@ MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
 CONFIG_DIR = osp.join(MIM_DIR, 'configs')
 #: The model index (``Import:`` lists each family's metafile).
 MODEL_INDEX = osp.join(MIM_DIR, 'model-index.yml')
+
+
+def find_config(name: str) -> Optional[str]:
+    """A packaged config given by name, as ``mim train``/``mim test`` find
+    them (for ``mim run mmplug get_flops NAME`` and our tools alike).
+
+    Args:
+        name (str): ``mmplug::PATH`` or ``PATH`` relative to ``configs/``
+            (``smt/mask-rcnn_smt-b_fpn_ms-crop-3x_coco.py``), or a file name
+            found once under ``configs/`` (``upernet_r18_demo.py``).
+
+    Returns:
+        str | None: the config file, or None if there is none (or several).
+    """
+    rel = name.split('::', 1)[1] if name.startswith('mmplug::') else name
+    path = osp.join(CONFIG_DIR, rel)
+    if osp.isfile(path):
+        return path
+    if osp.sep in rel:
+        return None
+    found = [osp.join(root, rel)
+             for root, _, files in os.walk(CONFIG_DIR, followlinks=True)
+             if rel in files]
+    return found[0] if len(found) == 1 else None
 
 
 def _mmplug_cfg_path(original: Callable) -> Callable:

@@ -56,6 +56,19 @@ def test_wheel_ships_configs_tools_and_model_index(tmp_path):
     assert not [n for n in names if n.endswith('.pyc')]
 
 
+def test_tools_take_packaged_config_names(tmp_path, monkeypatch):
+    """As `mim train/test mmplug NAME` do, for `mim run mmplug get_flops`."""
+    from mmplug.apis.config import load_config
+    monkeypatch.chdir(tmp_path)  # no configs/ here
+    for name in ['upernet_r18_demo.py', 'demo/upernet_r18_demo.py',
+                 'mmplug::demo/upernet_r18_demo.py']:
+        assert load_config(name).filename == osp.join(
+            CONFIG_DIR, 'demo', 'upernet_r18_demo.py')
+    for name in ['nothing.py', 'smt/upernet_r18_demo.py']:
+        with pytest.raises(FileNotFoundError, match='config file not found'):
+            load_config(name)
+
+
 # --------------------------------------------------------------------------
 # _base_ = 'mmplug::...'
 # --------------------------------------------------------------------------

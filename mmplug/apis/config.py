@@ -4,6 +4,8 @@ from typing import Iterable, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from mmplug.mim import find_config
+
 #: Where the README explains how to lay out COCO and ADE20K.
 DATASET_DOCS = "README.md, section 'Dataset preparation'"
 #: Where the README lists the official checkpoints the configs expect.
@@ -28,7 +30,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file and apply ``--cfg-options`` overrides.
 
     Args:
-        path (str): config file (``.py``).
+        path (str): config file (``.py``), or the name of one of mmplug's
+            configs (see :func:`mmplug.mim.find_config`).
         cfg_options (dict, optional): ``key=value`` overrides, as given by
             mmengine's ``DictAction``.
 
@@ -36,7 +39,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         Config: the merged config.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
+        packaged = find_config(path)
+        if packaged is None:
+            raise FileNotFoundError(f'config file not found: {path}')
+        path = packaged
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
