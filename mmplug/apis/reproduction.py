@@ -199,8 +199,9 @@ def check_reproduction(work_dir: str,
     if model.get('Baseline'):
         lines.append(f"Baseline: {model['Baseline']}")
     memory = peak_memory_mib(work_dir)
-    if memory is not None:
-        lines.append(f'Peak GPU memory in training: {memory:.0f} MiB')
+    lines.append('Peak GPU memory in training: ' + (
+        f'{memory:.0f} MiB' if memory is not None else
+        'not in the log (a CPU run, or no training in this work dir)'))
     if not paper:
         lines += ['', 'NOT CHECKED: the model index has no official number '
                   'for this config']

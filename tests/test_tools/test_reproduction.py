@@ -85,7 +85,7 @@ def test_reproduce_ends_with_the_table(reproduced):
     assert report.startswith('Reproduction of ')
     assert 'GPUs: 2' in report and 'Training: ' in report
     assert report.strip().endswith('2 of 2 metrics within tolerance')
-    assert 'Peak GPU memory' not in report  # not logged on CPU
+    assert 'Peak GPU memory in training: not in the log' in report  # CPU
 
 
 def test_reproduce_with_a_wrong_expected_number_exits_1(reproduced):
@@ -154,3 +154,17 @@ def test_compare_tolerances_and_tta():
         'metric', 'paper', 'ours', 'difference', 'tolerance', 'within',
         'tolerance']
     assert 'box AP  47.80  47.40  -0.40       0.30       NO' in table
+
+
+def test_peak_memory_of_the_newest_training(tmp_path):
+    """mmengine logs ``memory`` (MiB) with each training step on GPUs."""
+    from mmplug.apis.reproduction import peak_memory_mib
+    for stamp, memory in [('20240101_000000', [5000]),
+                          ('20240102_000000', [3000, 3500, 3200])]:
+        (tmp_path / stamp / 'vis_data').mkdir(parents=True)
+        lines = [f'{{"lr": 0.02, "memory": {m}, "step": {i}}}'
+                 for i, m in enumerate(memory)] + ['{"coco/bbox_mAP": 0.1}']
+        (tmp_path / stamp / 'vis_data' / 'scalars.json').write_text(
+            '\n'.join(lines) + '\n')
+    assert peak_memory_mib(str(tmp_path)) == 3500
+    assert peak_memory_mib(str(tmp_path / '20240101_000000')) is None
