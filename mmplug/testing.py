@@ -4,7 +4,7 @@ import statistics
 import sys
 import time
 import types
-from typing import Callable, Tuple
+from typing import Callable, List, Optional, Tuple
 
 
 def import_mmpretrain_models() -> None:
@@ -61,3 +61,48 @@ def run_docstring_examples(*objs: object) -> Tuple[int, int]:
                                                  globs={}):
             runner.run(test)
     return runner.failures, runner.tries
+
+
+#: Shallow versions of every mmplug backbone (real widths, one or two
+#: blocks per stage) for tests that build whole detectors and segmentors.
+TINY_BACKBONES = {
+    'mmplug.SMT': dict(arch=dict(embed_dims=[64, 128, 256, 512],
+                                 depths=[1, 1, 2, 1], mlp_ratios=[2, 2, 2, 2],
+                                 stem_kernel=3)),
+    'mmplug.ParCConvNeXt': dict(arch=dict(embed_dims=[48, 96, 192, 384],
+                                          depths=[1, 1, 3, 1])),
+    'mmplug.ParCResNet': dict(arch=dict(depths=[1, 1, 2, 2],
+                                        parc_blocks=[0, 0, 1, 1])),
+    'mmplug.SCSCResNet': dict(depths=[1, 1, 2, 1]),
+    'mmplug.SCSCSwin': dict(depths=[1, 1, 2, 1]),
+    'mmplug.DCAResNet': dict(depths=[1, 1, 2, 1]),
+    'mmplug.PyConvResNet': dict(depths=[1, 1, 2, 1]),
+    'mmplug.GroupEnsembleResNet': dict(depths=[1, 1, 2, 1]),
+    'mmplug.MobileNeXt': dict(widen_factor=0.5),
+}
+
+
+def registered_backbones() -> List[str]:
+    """``'mmplug.<Name>'`` of every backbone in the mmplug registry."""
+    from mmplug.models.utils.backbone import BaseBackbone
+    from mmplug.registry import MODELS
+    import mmplug.models  # noqa: F401  (registers them)
+    return sorted(f'mmplug.{name}'
+                  for name, cls in MODELS.module_dict.items()
+                  if isinstance(cls, type) and issubclass(cls, BaseBackbone))
+
+
+def run_tool(*args: str, cwd: Optional[str] = None,
+             env: Optional[dict] = None,
+             timeout: float = 600) -> 'subprocess.CompletedProcess':
+    """Run a tool as a user would: ``*.py`` with this interpreter, anything
+    else (``bash tools/x.sh``) as given; this interpreter's folder first on
+    ``PATH``. Returns the CompletedProcess (text output captured)."""
+    import os
+    import subprocess
+    cmd = [sys.executable, *args] if args[0].endswith('.py') else list(args)
+    full_env = dict(os.environ, PYTHONWARNINGS='ignore', **(env or {}))
+    full_env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + \
+        full_env['PATH']
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)

@@ -14,6 +14,7 @@ from mmplug.datasets.check import (DATASET_DOCS, check_config_data,
                                    dataset_paths)
 from mmplug.errors import (ConfigError, DatasetNotFoundError,
                            PretrainedNotFoundError)
+from mmplug.mim import find_config
 
 __all__ = [
     'ConfigError', 'DATASET_DOCS', 'DatasetNotFoundError',
@@ -191,7 +192,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file and apply ``--cfg-options`` overrides.
 
     Args:
-        path (str): config file (``.py``).
+        path (str): config file (``.py``), or the name of one of mmplug's
+            configs (see :func:`mmplug.mim.find_config`).
         cfg_options (dict, optional): ``key=value`` overrides, as given by
             mmengine's ``DictAction``; checked by :func:`check_options`.
 
@@ -203,7 +205,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
             and line) or an option cannot work.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
+        packaged = find_config(path)
+        if packaged is None:
+            raise FileNotFoundError(f'config file not found: {path}')
+        path = packaged
     cfg = _read(path)
     if cfg_options:
         check_options(cfg, cfg_options)

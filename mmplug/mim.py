@@ -1,0 +1,93 @@
+"""mmplug's OpenMMLab package resources and the ``mmplug::`` config prefix.
+
+Like mmdet and mmseg, mmplug ships its configs, tools and model index inside
+the package, in ``mmplug/.mim/{configs,tools,model-index.yml}``: ``mim train
+mmplug CONFIG``, ``mim test``, ``mim run mmplug get_flops`` and ``mim search
+mmplug`` find them there. In the repository these are symbolic links to the
+top-level ``configs/``, ``tools/`` and ``model-index.yml``; a wheel (or a
+non-editable ``pip install .``) holds copies.
+
+``_base_ = 'mmplug::<path under configs/>'`` in another project's config
+works once mmplug is imported (:func:`register_config_prefix`, which
+``import mmplug`` runs). mmengine reads a config's ``_base_`` before its
+``custom_imports`` run, so mmplug must be imported before the config is
+read: see the README, "Inheriting mmplug's configs by package name".
+"""
+import os
+import os.path as osp
+from typing import Callable, Optional, Tuple
+
+#: Directory of the imported ``mmplug`` package.
+PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
+#: ``mmplug/.mim``: configs, tools and model-index.yml.
+MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
+#: The packaged configs (``mmplug::`` paths are relative to this folder).
+CONFIG_DIR = osp.join(MIM_DIR, 'configs')
+#: The model index (``Import:`` lists each family's metafile).
+MODEL_INDEX = osp.join(MIM_DIR, 'model-index.yml')
+
+
+def find_config(name: str) -> Optional[str]:
+    """A packaged config given by name, as ``mim train``/``mim test`` find
+    them (for ``mim run mmplug get_flops NAME`` and our tools alike).
+
+    Args:
+        name (str): ``mmplug::PATH`` or ``PATH`` relative to ``configs/``
+            (``smt/mask-rcnn_smt-b_fpn_ms-crop-3x_coco.py``), or a file name
+            found once under ``configs/`` (``upernet_r18_demo.py``).
+
+    Returns:
+        str | None: the config file, or None if there is none (or several).
+    """
+    rel = name.split('::', 1)[1] if name.startswith('mmplug::') else name
+    path = osp.join(CONFIG_DIR, rel)
+    if osp.isfile(path):
+        return path
+    if osp.sep in rel:
+        return None
+    found = [osp.join(root, rel)
+             for root, _, files in os.walk(CONFIG_DIR, followlinks=True)
+             if rel in files]
+    return found[0] if len(found) == 1 else None
+
+
+def _mmplug_cfg_path(original: Callable) -> Callable:
+    """``Config._get_cfg_path`` resolving ``mmplug::PATH`` to
+    ``CONFIG_DIR/PATH`` with no scope, other paths as ``original`` does."""
+
+    def _get_cfg_path(cfg_path: str,
+                      filename: str) -> Tuple[str, Optional[str]]:
+        package, sep, rel_path = cfg_path.partition('::')
+        if not (sep and package == 'mmplug'):
+            return original(cfg_path, filename)
+        path = osp.join(CONFIG_DIR, rel_path)
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{cfg_path} (a _base_ of {filename}): mmplug has no config '
+                f'{rel_path!r} (looked in {CONFIG_DIR})')
+        return path, None
+
+    _get_cfg_path.mmplug_original = original
+    return _get_cfg_path
+
+
+def register_config_prefix() -> None:
+    """Let mmengine resolve ``_base_ = 'mmplug::<path under configs/>'``.
+
+    mmengine 0.10.7 knows only the packages of its fixed ``MODULE2PACKAGE``
+    table ("mmengine does not support to load mmplug config"), wants a
+    folder in the path (``pkg::folder/file.py``), looks for the package in
+    ``site-packages`` (not where an editable install or a checkout on
+    ``PYTHONPATH`` has it), and stamps ``_scope_='<pkg>'`` on every typed
+    dict of the base, which for mmplug would send pipelines, optimizers and
+    schedulers to registries mmplug does not have. So ``Config._get_cfg_path``
+    (the one place that maps ``pkg::path`` to a file) is wrapped: an
+    ``mmplug::`` path is the file under :data:`CONFIG_DIR` of the imported
+    mmplug, read without a scope, exactly as when it is inherited by its
+    file path (mmplug's configs set ``default_scope`` and name their own
+    parts ``mmplug.X``). Other prefixes are left to mmengine. Idempotent.
+    """
+    from mmengine.config import Config
+    current = Config.__dict__['_get_cfg_path'].__func__
+    if not hasattr(current, 'mmplug_original'):
+        Config._get_cfg_path = staticmethod(_mmplug_cfg_path(current))
