@@ -39,13 +39,15 @@ def make(root: str, scale: float) -> str:
     img_dir = osp.join(root, 'train2017')
     os.makedirs(img_dir)
     os.makedirs(osp.join(root, 'annotations'))
-    source = osp.join(root, 'source.jpg')
-    Image.new('RGB', (640, 480), (90, 120, 150)).save(source)
+    picture = Image.new('RGB', (640, 480), (90, 120, 150))
     data = dict(images=[], annotations=[], categories=[
         dict(id=i + 1, name=f'class{i}', supercategory='x')
         for i in range(CATEGORIES)])
     for i in range(images):
         name = f'{i:012d}.jpg'
+        source = osp.join(root, f'source{i // 60000}.jpg')  # links per file
+        if i % 60000 == 0:  # are limited (ext4: 65000)
+            picture.save(source)
         os.link(source, osp.join(img_dir, name))
         data['images'].append(dict(id=i, file_name=name, width=640,
                                    height=480))
