@@ -11,6 +11,8 @@ which is why this module must keep its name and place.
 """
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import Registry
 
 #: Backbones, necks and the operators users name in configs.
@@ -21,4 +23,11 @@ MODELS = Registry(
 #: Hooks (``custom_hooks=[dict(type='mmplug.DGCProgressHook')]``).
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mmplug',
+    locations=['mmplug.engine'])
+
+#: Optimizer wrapper constructors
+#: (``constructor='mmplug.LayerDecayOptimizerConstructor'``).
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, scope='mmplug',
     locations=['mmplug.engine'])

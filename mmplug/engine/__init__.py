@@ -1,4 +1,6 @@
-"""Training-loop parts (hooks) that some mmplug layers need."""
+"""Training-loop parts: hooks that some mmplug layers need, the layer-wise
+lr decay constructor."""
 from .hooks import DGCProgressHook
+from .optimizers import LayerDecayOptimizerConstructor
 
-__all__ = ['DGCProgressHook']
+__all__ = ['DGCProgressHook', 'LayerDecayOptimizerConstructor']

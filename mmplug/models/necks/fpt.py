@@ -11,20 +11,17 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from mmplug.models.layers.fpt import (GroundingTransformer,
                                       RenderingTransformer, SelfTransformer)
-from mmplug.models.utils.pyramid import (add_extra_levels, backbone_end_level,
-                                         build_extra_convs, check_inputs,
-                                         extra_convs_mode)
+from mmplug.models.utils.backbone import checkpoint_if
+from mmplug.models.utils.pyramid import PyramidNeck, build_extra_convs
 from mmplug.registry import MODELS
 
 
 @MODELS.register_module()
-class FPT(BaseModule):
+class FPT(PyramidNeck):
     """Feature Pyramid Transformer on backbone levels, with mmdet FPN's
     level arguments so it drops into any detector or mmseg
     ``EncoderDecoder`` neck.
@@ -106,18 +103,11 @@ class FPT(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = dict(
                      type='Caffe2Xavier', layer='Conv2d')):
-        super().__init__(init_cfg=init_cfg)
-        if not isinstance(in_channels, (list, tuple)):
-            raise TypeError(f'in_channels must be a list, got {in_channels!r}')
-        self.in_channels = list(in_channels)
-        self.out_channels, self.num_outs = out_channels, num_outs
-        self.relu_before_extra_convs, self.with_cp = \
-            relu_before_extra_convs, with_cp
-        self.backbone_end_level = backbone_end_level(
-            len(in_channels), num_outs, start_level, end_level)
-        self.start_level, self.end_level = start_level, end_level
-        self.add_extra_convs = extra_convs_mode(add_extra_convs)
-        num_levels = self.backbone_end_level - start_level
+        super().__init__(in_channels, out_channels, num_outs, start_level,
+                         end_level, add_extra_convs, relu_before_extra_convs,
+                         init_cfg)
+        self.with_cp = with_cp
+        num_levels = self.num_levels
         self.st_levels = self._levels('st_levels', st_levels, num_levels)
         self.gt_levels = self._levels('gt_levels', gt_levels, num_levels)
         self.rt_levels = self._levels('rt_levels', rt_levels, num_levels)
@@ -186,32 +176,22 @@ class FPT(BaseModule):
                 branches[f'gt.{i}_{j}'] = (self.gt[f'{i}_{j}'], (i, j))
         return branches
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            inputs (Sequence[Tensor]): backbone maps (N, C_i, H_i, W_i).
+    @property
+    def extra_level_convs(self) -> Sequence[nn.Module]:
+        return self.extra_convs
 
-        Returns:
-            tuple[Tensor]: ``num_outs`` maps of ``out_channels``, from the
-            finest used level on, each extra level half the previous size.
-        """
-        check_inputs('FPT', inputs, self.in_channels)
-        laterals = [conv(inputs[self.start_level + i])
-                    for i, conv in enumerate(self.lateral_convs)]
+    def fuse(self, laterals: List[Tensor]) -> List[Tensor]:
+        """Level ``i``: the 3x3 fusion of its transformer branches and
+        itself."""
         outs = []
         for i, fuse in enumerate(self.fpt_convs):
             parts = [self._run(module, *(laterals[j] for j in levels))
                      for module, levels in self._sources(i).values()]
             outs.append(fuse(torch.cat(parts + [laterals[i]], dim=1)))
-        return tuple(add_extra_levels(
-            outs, self.num_outs, self.add_extra_convs, self.extra_convs,
-            inputs[self.backbone_end_level - 1], laterals[-1],
-            self.relu_before_extra_convs))
+        return outs
 
     def _run(self, module: nn.Module, *args: Tensor) -> Tensor:
-        if self.with_cp and self.training and args[0].requires_grad:
-            return checkpoint(module, *args, use_reentrant=False)
-        return module(*args)
+        return checkpoint_if(self.with_cp and self.training, module, *args)
 
     def init_weights(self) -> None:
         """``init_cfg`` on the convs, then GT's zero output norms."""
