@@ -1,6 +1,4 @@
 # Runtime shared by every mmplug detection config: mmdet 3.3.0's default
 # runtime (default_scope='mmdet', hooks, visualizer) plus the import that
-# registers mmplug's models (and its torch>=2.6 checkpoint loader).
-_base_ = 'mmdet::_base_/default_runtime.py'
-
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
+# registers mmplug's models (mmplug.py).
+_base_ = ['mmdet::_base_/default_runtime.py', './mmplug.py']
