@@ -19,6 +19,8 @@ TINY_SMT = dict(embed_dims=[16, 32, 64, 128], depths=[1, 1, 2, 1],
                 mlp_ratios=[2, 2, 2, 2], stem_kernel=3,
                 msa_heads=[-1, -1, 2, 4])
 TINY_CNX = dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 1])
+TINY_SANDGLASS = [(2, 16, 1, 2), (6, 16, 1, 1), (6, 24, 1, 2), (6, 32, 1, 2),
+                  (6, 32, 1, 1), (6, 48, 1, 2), (6, 48, 1, 1), (6, 64, 2, 1)]
 
 RESNET = (('conv1.', 'bn1.'), ('layer1.', ))
 #: name -> (class, tiny arguments, (parameter prefixes that frozen_stages=0
@@ -42,7 +44,8 @@ BACKBONES = {
     'PyConvResNet': (PyConvResNet, dict(depths=[1, 1, 1, 1]), RESNET),
     'GroupEnsembleResNet': (GroupEnsembleResNet, dict(depths=[1, 1, 1, 1]),
                             RESNET),
-    'MobileNeXt': (MobileNeXt, dict(widen_factor=0.35),
+    'MobileNeXt': (MobileNeXt, dict(arch=dict(stages=TINY_SANDGLASS,
+                                              widen_factor=1.0)),
                    (('stem.', ), ('stages.0.', ))),
 }
 NAMES = sorted(BACKBONES)
@@ -210,3 +213,14 @@ def test_docstring_example_and_registry(name):
         model = DET_MODELS.build(dict(type=f'mmplug.{cls.__name__}',
                                       **BACKBONES[name][1]))
     assert isinstance(model, cls)
+
+
+def test_compiles_without_graph_breaks():
+    """The input check and the stage loop trace as one graph (dynamo)."""
+    model = build('SMT').eval()
+    x = torch.rand(1, 3, 45, 61)
+    torch._dynamo.reset()
+    compiled = torch.compile(model, backend='eager', fullgraph=True)
+    with torch.no_grad():
+        for a, b in zip(compiled(x), model(x)):
+            torch.testing.assert_close(a, b)

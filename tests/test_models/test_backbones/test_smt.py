@@ -1,6 +1,6 @@
 """The SMT backbone: variants, layout, init, logits, the converter tool
-(the contract: test_backbone_contract.py; official layouts: test_official_keys.py).
-"""
+(the contract: test_backbone_contract.py; official layouts:
+test_official_keys.py)."""
 import json
 import math
 import os.path as osp
