@@ -12,7 +12,7 @@ official first block (``layer1.0``) builds message layers it never uses
 keys are ignored.
 """
 from functools import partial
-from typing import Iterator, Optional, Sequence, Tuple, Union
+from typing import Iterator, Tuple, Union
 
 from torch import Tensor, nn
 
@@ -52,12 +52,11 @@ class DCAResNet(ResNetBackbone):
             a dict with ``depths``; ``depth``/``depths`` are accepted too.
         attention (str): ``'se'`` (:class:`DCASE`, the official ``'conv'``
             fusion) or ``'gc'`` (:class:`DCAGC`).
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, num_classes, pretrained: see :class:`ResNetBackbone`.
-        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``;
-            the official DCA ImageNet checkpoints load (their ``module.``
-            prefix is removed; ``layer1.0``'s unused message layers and
-            ``fc`` are ignored).
+        **kwargs: :class:`ResNetBackbone`'s arguments. With
+            ``init_cfg=dict(type='Pretrained', checkpoint=...)`` the official
+            DCA ImageNet checkpoints load (their ``module.`` prefix is
+            removed; ``layer1.0``'s unused message layers and ``fc`` are
+            ignored).
 
     Example:
         >>> import torch
@@ -73,27 +72,16 @@ class DCAResNet(ResNetBackbone):
     def __init__(self,
                  arch: Union[str, int, dict, None] = None,
                  attention: str = 'se',
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_cfg: Optional[dict] = None,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 depth: Optional[int] = None,
-                 depths: Optional[Sequence[int]] = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
+                 **kwargs):
         if attention not in ('se', 'gc'):
             raise ValueError(f"attention must be 'se' or 'gc', got "
                              f'{attention!r}')
-        super().__init__(arch, depth, depths, in_channels, out_indices,
-                         norm_cfg, with_cp, pretrained, init_cfg)
+        super().__init__(arch, **kwargs)
         self.attention = attention
         name = 'se' if attention == 'se' else 'rgc'
         self.ignored_pretrained_keys = tuple(
             f'layer1.0.{name}.{k}' for k in ('att_fc.', 'conv.', 'weight'))
-        self._build(frozen_stages, norm_eval, num_classes)
+        self._build()
 
     def make_block(self, stage: int, index: int, in_channels: int,
                    mid_channels: int, out_channels: int,

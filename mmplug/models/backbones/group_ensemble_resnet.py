@@ -14,7 +14,7 @@ segmentation the tails' maps are returned concatenated (channel block g =
 tail g); the paper's detection heads are not described.
 """
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple, Union
 
 from torch import Tensor, nn
 
@@ -37,9 +37,8 @@ class GroupEnsembleResNet(ResNetBackbone):
             stages - 1). Defaults to 2.
         widen_factor (float, optional): width of the split stages
             (default ``sqrt(G)``: about ResNet's FLOPs).
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, pretrained, init_cfg: see :class:`ResNetBackbone`.
-        num_classes (int): classes of each group's classifier; 0 for none.
+        **kwargs: :class:`ResNetBackbone`'s arguments; ``num_classes`` is
+            the classes of each group's classifier.
 
     Example:
         >>> import torch
@@ -57,26 +56,15 @@ class GroupEnsembleResNet(ResNetBackbone):
                  num_groups: int = 4,
                  shared_stages: int = 2,
                  widen_factor: Optional[float] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 depth: Optional[int] = None,
-                 depths: Optional[Sequence[int]] = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(arch, depth, depths, in_channels, out_indices,
-                         norm_cfg, with_cp, pretrained, init_cfg)
+                 **kwargs):
+        super().__init__(arch, **kwargs)
         if not 0 <= shared_stages < self.num_stages:
             raise ValueError(f'shared_stages must be in [0, '
                              f'{self.num_stages - 1}], got {shared_stages}')
         self.widen = math.sqrt(num_groups) if widen_factor is None \
             else widen_factor
         self.num_groups, self.shared_stages = num_groups, shared_stages
-        self._build(frozen_stages, norm_eval, num_classes, head=self._heads)
+        self._build(head=self._heads)
 
     def _heads(self, channels: int, num_classes: int) -> nn.Module:
         """One classifier per group: a grouped 1x1 conv on the pooled

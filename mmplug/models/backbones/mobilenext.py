@@ -17,8 +17,7 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.models.utils.arch import parse_arch
-from mmplug.models.utils.backbone import (BaseBackbone, checkpoint_if,
-                                          normalize_out_indices)
+from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
 from mmplug.registry import MODELS
 
 #: the paper's stages ``(t, c, n, s)``: expansion (reduction) ratio, width,
@@ -114,11 +113,9 @@ class SandGlass(nn.Module):
 class MobileNeXt(BaseBackbone):
     """MobileNeXt backbone (and ImageNet classifier).
 
-    A 3x3/2 stem to 32 channels, then 8 stages of sandglass blocks
-    ``(t, c, n, s)`` (:data:`MOBILENEXT_STAGES`): (2, 96, 1, 2),
-    (6, 144, 1, 1), (6, 192, 3, 2), (6, 288, 3, 2), (6, 384, 4, 1),
-    (6, 576, 4, 2), (6, 960, 3, 1), (6, 1280, 1, 1); no final 1x1 conv. The
-    head is global pooling, dropout 0.2 and a linear layer. MobileNeXt-1.0:
+    A 3x3/2 stem to 32 channels, then the 8 stages of sandglass blocks of
+    :data:`MOBILENEXT_STAGES`; no final 1x1 conv. The head is global
+    pooling, dropout 0.2 and a linear layer. MobileNeXt-1.0:
     3.5M parameters and 300M multiply-adds at 224x224 with the head
     (asserted in the tests).
 
@@ -129,18 +126,12 @@ class MobileNeXt(BaseBackbone):
             stage) and ``widen_factor``.
         widen_factor (float, optional): channel multiplier (channels
             rounded to multiples of 8); overrides the arch's.
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output; the default
-            (1, 2, 4, 7) gives strides 4/8/16/32.
-        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 0..k-1.
-        norm_eval (bool): keep BatchNorms in eval mode while training.
         identity_ratio (float): see :class:`SandGlass`.
         norm_cfg, act_cfg (dict): norms and activations.
-        with_cp (bool): activation checkpointing in every block.
-        num_classes (int): classifier classes; 0 for none.
-        pretrained (str, optional): deprecated, a checkpoint path.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint=...)``.
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`). The default
+            ``out_indices`` (1, 2, 4, 7) gives strides 4/8/16/32.
 
     Example:
         >>> import torch
@@ -157,29 +148,21 @@ class MobileNeXt(BaseBackbone):
     def __init__(self,
                  arch: Union[str, dict] = '1.0',
                  widen_factor: Optional[float] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (1, 2, 4, 7),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
                  identity_ratio: float = 1.0,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU6'),
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, pretrained, init_cfg)
+                 out_indices: Union[int, Sequence[int]] = (1, 2, 4, 7),
+                 **kwargs):
+        super().__init__(out_indices=out_indices, **kwargs)
         self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
                                'MobileNeXt')
         if widen_factor is not None:
             self.arch['widen_factor'] = widen_factor
         widen = self.arch['widen_factor']
-        self.num_stages = len(self.arch['stages'])
-        self.out_indices = normalize_out_indices(out_indices,
-                                                 self.num_stages)
+        self._set_stages(len(self.arch['stages']))
         channels = make_divisible(32 * widen, 8)
-        self.stem = ConvModule(in_channels, channels, 3, stride=2, padding=1,
-                               norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.stem = ConvModule(self.in_channels, channels, 3, stride=2,
+                               padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.stage_channels: List[int] = []
         self.stage_strides: List[int] = []
         stride = 2
@@ -190,13 +173,13 @@ class MobileNeXt(BaseBackbone):
                 SandGlass(channels if i == 0 else out, out,
                           s if i == 0 else 1, t, identity_ratio,
                           norm_cfg=norm_cfg, act_cfg=act_cfg,
-                          with_cp=with_cp) for i in range(n))))
+                          with_cp=self.with_cp) for i in range(n))))
             stride *= s
             self.stage_channels.append(out)
             self.stage_strides.append(stride)
             channels = out
-        self._build_classifier(channels, num_classes, dropout=0.2)
-        self._setup_freezing(frozen_stages, norm_eval)
+        self._build_classifier(channels, dropout=0.2)
+        self._setup_freezing()
 
     def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
         """Yield each stage's map (N, C_i, ceil(H / s_i), ceil(W / s_i))."""

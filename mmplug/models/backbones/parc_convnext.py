@@ -127,14 +127,9 @@ def convert_parc_convnext(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
 
 
 def infer_parc_convnext_arch(state_dict: Dict[str, Tensor]) -> dict:
-    """The ``arch``, ``parc_stages`` and ``num_classes`` of a
-    (ParC-)ConvNeXt state dict (after :func:`convert_parc_convnext`), read
-    from its keys and shapes: :class:`ParCConvNeXt`'s arguments (a plain
-    ConvNeXt gets the default ParC stages).
-
-    Raises:
-        ValueError: no ConvNeXt layout (``downsample_layers.*``).
-    """
+    """:class:`ParCConvNeXt`'s ``arch``, ``parc_stages`` (a plain ConvNeXt
+    gets the default ones) and ``num_classes`` from a (ParC-)ConvNeXt state
+    dict (after :func:`convert_parc_convnext`); ValueError if it is none."""
     if not any(k.startswith('downsample_layers.') for k in state_dict):
         raise ValueError('not a ConvNeXt state dict: no downsample_layers.*')
     num_stages = count_indices(state_dict, r'stages\.(\d+)\.')
@@ -172,9 +167,6 @@ class ParCConvNeXt(BaseBackbone):
         arch (str | dict): ``'xt'``/``'xtiny'``, ``'t'``/``'tiny'``,
             ``'s'``/``'small'``, ``'b'``/``'base'``, or a dict with
             ``embed_dims`` and ``depths``.
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output.
-            Defaults to (0, 1, 2, 3).
         parc_stages (Sequence[int]): stages whose last third are ParC
             blocks. Defaults to (2, 3).
         pretrain_img_size (int): image size the meta kernels are sized for.
@@ -184,16 +176,13 @@ class ParCConvNeXt(BaseBackbone):
             all blocks.
         layer_scale_init_value (float): initial ``gamma``; 0 disables it.
             Defaults to 1e-6.
-        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 1..k
-            (with the downsampling layers before them).
-        norm_eval (bool): kept for the mmdet contract (no BatchNorm here).
-        with_cp (bool): activation checkpointing in every block.
-        num_classes (int): classifier classes; 0 (default) for no head.
-        pretrained (str, optional): deprecated, a checkpoint path.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint=...)``: official ParC-ConvNeXt (both layouts),
-            facebookresearch or mmpretrain ConvNeXt checkpoints
-            (:func:`convert_parc_convnext`); unmatched keys are reported.
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`);
+            ``frozen_stages`` includes the downsampling layers before the
+            stages. Official ParC-ConvNeXt (both layouts), facebookresearch
+            or mmpretrain ConvNeXt checkpoints load
+            (:func:`convert_parc_convnext`).
 
     Example:
         >>> import torch
@@ -217,28 +206,19 @@ class ParCConvNeXt(BaseBackbone):
 
     def __init__(self,
                  arch: Union[str, dict] = 'xt',
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  parc_stages: Sequence[int] = (2, 3),
                  pretrain_img_size: int = 224,
                  impl: str = 'auto',
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-6,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, pretrained, init_cfg)
+                 **kwargs):
+        super().__init__(**kwargs)
         self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
                                'ParC-ConvNeXt', stage_keys=('depths',
                                                             'embed_dims'))
         dims, depths = self.arch['embed_dims'], self.arch['depths']
         self.embed_dims = list(dims)
-        self.num_stages = len(depths)
-        self.out_indices = normalize_out_indices(out_indices,
-                                                 self.num_stages)
+        self._set_stages(len(depths))
         self.parc_stages = normalize_out_indices(parc_stages,
                                                  self.num_stages) \
             if len(parc_stages) else ()
@@ -251,7 +231,7 @@ class ParCConvNeXt(BaseBackbone):
         for i in range(self.num_stages):
             if i == 0:
                 self.downsample_layers.append(Downsample(
-                    nn.Conv2d(in_channels, dims[0], 4, 4),
+                    nn.Conv2d(self.in_channels, dims[0], 4, 4),
                     LayerNorm2d(dims[0], eps=1e-6)))
             else:
                 self.downsample_layers.append(Downsample(
@@ -262,12 +242,12 @@ class ParCConvNeXt(BaseBackbone):
                 ConvNeXtBlock(
                     dims[i], dpr[sum(depths[:i]) + j], layer_scale_init_value,
                     kernel if self.is_parc_block(i, j) else None, impl,
-                    with_cp) for j in range(depths[i])
+                    self.with_cp) for j in range(depths[i])
             ]))
         self._add_out_norms(partial(LayerNorm2d, eps=1e-6))
-        self._build_classifier(dims[-1], num_classes, name='head',
+        self._build_classifier(dims[-1], name='head',
                                norm=partial(nn.LayerNorm, eps=1e-6))
-        self._setup_freezing(frozen_stages, norm_eval)
+        self._setup_freezing()
 
     def is_parc_block(self, stage: int, index: int) -> bool:
         """Whether block ``index`` of ``stage`` is a ParC block (the last
@@ -294,19 +274,16 @@ class ParCConvNeXt(BaseBackbone):
         else ``L + 1``; ``L`` is 12 when the third stage has more than 9
         blocks, else 6. See :meth:`BaseBackbone.get_layer_depth`."""
         last = 12 if self.arch['depths'][-2] > 9 else 6
-        if not param_name.startswith(prefix):
-            return last + 1, last + 2
-        parts = param_name[len(prefix):].split('.')
+        parts = param_name[len(prefix):].split('.') \
+            if param_name.startswith(prefix) else ['']
         if parts[0] not in ('downsample_layers', 'stages'):
             return last + 1, last + 2
-        stage = int(parts[1])
+        stage, is_block = int(parts[1]), parts[0] == 'stages'
         if stage == self.num_stages - 1:
             return last, last + 2
-        if parts[0] == 'downsample_layers':
-            return (0 if stage == 0 else stage + 1), last + 2
-        if stage == 2:
+        if stage == 2 and is_block:
             return 3 + int(parts[2]) // 3, last + 2
-        return stage + 1, last + 2
+        return 0 if stage == 0 and not is_block else stage + 1, last + 2
 
     def convert_state_dict(self, state_dict: Dict) -> Dict:
         return convert_parc_convnext(state_dict)

@@ -8,7 +8,7 @@ applied to ResNet as in the official ``ParC_ConvNets/ParC_resnet50.py``
 ``parc.parc_h``/``parc.parc_w`` in place of ``conv2``.
 """
 import re
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Union
 
 from torch import Tensor, nn
 
@@ -35,14 +35,9 @@ def convert_parc_resnet(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
 
 
 def infer_parc_resnet_arch(state_dict: Dict[str, Tensor]) -> dict:
-    """The ``arch`` and ``num_classes`` of a ParC-ResNet or ResNet state
-    dict (after :func:`convert_parc_resnet`): :class:`ParCResNet`'s
-    arguments, with blocks and ParC blocks per stage (the default ones for
-    a plain ResNet).
-
-    Raises:
-        ValueError: no ResNet layout (``conv1``, ``layer1.*``).
-    """
+    """:class:`ParCResNet`'s ``arch`` (ParC blocks per stage: the default
+    ones for a plain ResNet) and ``num_classes`` from a (ParC-)ResNet state
+    dict (after :func:`convert_parc_resnet`); ValueError if it is none."""
     if 'conv1.weight' not in state_dict or \
             not any(k.startswith('layer1.') for k in state_dict):
         raise ValueError('not a ResNet state dict: no conv1/layer1.* keys')
@@ -76,18 +71,17 @@ class ParCResNet(ResNetBackbone):
             ``'fft'``).
         zero_init_residual (bool): zero the last BN of each bottleneck in
             :meth:`init_from_scratch`. Defaults to True (as mmdet).
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, num_classes, pretrained: see :class:`ResNetBackbone`.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint=...)``: official ParC-ResNet50 (both ParC layouts) or
-            ResNet-50 (torchvision, mmdet, mmpretrain) checkpoints; ParC
-            bottlenecks then start from their init; unmatched keys are
-            reported.
+        **kwargs: :class:`ResNetBackbone`'s arguments. With
+            ``init_cfg=dict(type='Pretrained', checkpoint=...)``: official
+            ParC-ResNet50 (both ParC layouts) or ResNet-50 (torchvision,
+            mmdet, mmpretrain) checkpoints; ParC bottlenecks then start from
+            their init; unmatched keys are reported.
 
     Example:
         >>> import torch
         >>> from mmplug.models import ParCResNet
-        >>> model = ParCResNet(arch=dict(depths=[1, 1, 2, 1]))
+        >>> model = ParCResNet(arch=dict(depths=[1, 1, 2, 2],
+        ...                               parc_blocks=[0, 0, 1, 1]))
         >>> [tuple(o.shape) for o in model.eval()(torch.rand(1, 3, 97, 131))]
         [(1, 256, 25, 33), (1, 512, 13, 17), (1, 1024, 7, 9), (1, 2048, 4, 5)]
     """
@@ -98,22 +92,11 @@ class ParCResNet(ResNetBackbone):
 
     def __init__(self,
                  arch: Union[str, int, dict, None] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  pretrain_img_size: int = 224,
                  impl: str = 'auto',
-                 frozen_stages: int = -1,
-                 norm_cfg: Optional[dict] = None,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  zero_init_residual: bool = True,
-                 num_classes: int = 0,
-                 depth: Optional[int] = None,
-                 depths: Optional[Sequence[int]] = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(arch, depth, depths, in_channels, out_indices,
-                         norm_cfg, with_cp, pretrained, init_cfg)
+                 **kwargs):
+        super().__init__(arch, **kwargs)
         for i, (blocks, parc) in enumerate(zip(self.arch['depths'],
                                                self.arch['parc_blocks'])):
             if not 0 <= parc <= blocks - (i > 0):
@@ -122,7 +105,7 @@ class ParCResNet(ResNetBackbone):
                     'bottlenecks (the downsampling first one stays a conv)')
         self.pretrain_img_size, self.impl = pretrain_img_size, impl
         self.zero_init_residual = zero_init_residual
-        self._build(frozen_stages, norm_eval, num_classes)
+        self._build()
 
     def make_block(self, stage: int, index: int, in_channels: int,
                    mid_channels: int, out_channels: int,

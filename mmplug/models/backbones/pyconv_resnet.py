@@ -8,7 +8,7 @@ levels in stages 1-4), the network differs from ResNet: no max-pool in the
 stem, stage 1 strides instead, and a striding shortcut is a 3x3/2 max-pool
 (then 1x1 conv + BN when the channels change).
 """
-from typing import Optional, Sequence, Union
+from typing import Union
 
 from torch import nn
 
@@ -36,9 +36,7 @@ class PyConvResNet(ResNetBackbone):
             ``152``, or a dict with ``depths`` (and optionally ``levels``,
             per stage the pyramid's kernels, groups and width shares);
             ``depth``/``depths`` are accepted too.
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, num_classes, pretrained, init_cfg: see
-            :class:`ResNetBackbone`.
+        **kwargs: :class:`ResNetBackbone`'s arguments.
 
     Example:
         >>> import torch
@@ -55,22 +53,9 @@ class PyConvResNet(ResNetBackbone):
     arch_name = 'PyConvResNet'
     stem_pool = False
 
-    def __init__(self,
-                 arch: Union[str, int, dict, None] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 depth: Optional[int] = None,
-                 depths: Optional[Sequence[int]] = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(arch, depth, depths, in_channels, out_indices,
-                         norm_cfg, with_cp, pretrained, init_cfg)
-        self._build(frozen_stages, norm_eval, num_classes)
+    def __init__(self, arch: Union[str, int, dict, None] = None, **kwargs):
+        super().__init__(arch, **kwargs)
+        self._build()
 
     def make_block(self, stage: int, index: int, in_channels: int,
                    mid_channels: int, out_channels: int,

@@ -26,8 +26,7 @@ class SCSCUnit(SCSC):
     ``downsample.0/1`` (conv 1x1 strided + BN).
 
     Args:
-        in_channels (int): input channels.
-        out_channels (int): output channels.
+        in_channels, out_channels (int): channels.
         kernel_sizes (Sequence[int]): the SCSC branches.
         stride (int): 1 or 2.
         norm_cfg (dict): the BatchNorms.
@@ -79,11 +78,10 @@ class SCSCResNet(ResNetBackbone):
             model has none: default 0).
         zero_init_residual (bool): zero each unit's ``bn3`` weight in
             :meth:`init_from_scratch` (official default: False).
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, num_classes, pretrained: see :class:`ResNetBackbone`;
-            ``norm_cfg`` is ``SyncBN`` in detection configs.
-        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``;
-            official ``cbtnet50``/``cbtnet101`` state dicts load as they are.
+        **kwargs: :class:`ResNetBackbone`'s arguments (``norm_cfg`` is
+            ``SyncBN`` in detection configs). With ``init_cfg=dict(
+            type='Pretrained', checkpoint=...)`` official
+            ``cbtnet50``/``cbtnet101`` state dicts load as they are.
 
     Example:
         >>> import torch
@@ -106,26 +104,15 @@ class SCSCResNet(ResNetBackbone):
 
     def __init__(self,
                  arch: Union[str, int, dict, None] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  drop_path_rate: float = 0.,
-                 frozen_stages: int = -1,
-                 norm_cfg: Optional[dict] = None,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  zero_init_residual: bool = False,
-                 num_classes: int = 0,
-                 depth: Optional[int] = None,
-                 depths: Optional[Sequence[int]] = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(arch, depth, depths, in_channels, out_indices,
-                         norm_cfg, with_cp, pretrained, init_cfg)
+                 **kwargs):
+        super().__init__(arch, **kwargs)
         self.zero_init_residual = zero_init_residual
         total = sum(self.arch['depths'])
         self.drop_path_rates = [drop_path_rate * i / max(total - 1, 1)
                                 for i in range(total)]
-        self._build(frozen_stages, norm_eval, num_classes)
+        self._build()
 
     def stage_widths(self, stage: int) -> Tuple[int, int]:
         """The SCSC units have no middle width: (output, output)."""

@@ -18,8 +18,7 @@ from torch import Tensor, nn
 from mmplug.models.layers.norm import LayerNorm2d
 from mmplug.models.layers.scsc import SCSC
 from mmplug.models.utils.arch import parse_arch
-from mmplug.models.utils.backbone import (BaseBackbone, checkpoint_if,
-                                          normalize_out_indices)
+from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
 from mmplug.registry import MODELS
 
 
@@ -129,27 +128,17 @@ class SCSCSwin(BaseBackbone):
     Args:
         arch (str | dict): ``'t'``/``'tiny'`` (default) or a dict with
             ``embed_dims`` (stage-1 width), ``depths`` and ``kernel_sizes``
-            (per stage), optionally ``mlp_ratio``.
-        embed_dims (int, optional): stage-1 width; overrides the arch's.
-        depths (Sequence[int], optional): blocks per stage; overrides.
-        kernel_sizes (Sequence[Sequence[int]], optional): SCSC kernels per
-            stage; overrides.
-        mlp_ratio (float, optional): MLP width ratio; overrides (arch
-            default 4).
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output.
+            (per stage), optionally ``mlp_ratio`` (default 4).
+        embed_dims, depths, kernel_sizes, mlp_ratio (optional): override
+            the arch's.
         drop_path_rate (float): stochastic depth, linearly increasing.
             Defaults to 0.1 (official).
-        frozen_stages (int): -1 none, 0 the patch embedding, k it + stages
-            1..k (with their patch merging).
         norm_cfg (dict): the BatchNorms (``SyncBN`` in detection configs).
-        norm_eval (bool): keep BatchNorms in eval mode while training.
-        with_cp (bool): activation checkpointing in every block.
-        num_classes (int): classifier classes (``norm`` + ``head``); 0 for
-            none.
-        pretrained (str, optional): deprecated, a checkpoint path.
-        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``;
-            official ``SCSC_Swin`` state dicts load as they are.
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`); the head
+            is ``norm`` + ``head``; official ``SCSC_Swin`` state dicts load
+            as they are.
 
     Example:
         >>> import torch
@@ -171,17 +160,10 @@ class SCSCSwin(BaseBackbone):
                  depths: Optional[Sequence[int]] = None,
                  kernel_sizes: Optional[Sequence[Sequence[int]]] = None,
                  mlp_ratio: Optional[float] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  drop_path_rate: float = 0.1,
-                 frozen_stages: int = -1,
                  norm_cfg: Optional[dict] = None,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, pretrained, init_cfg)
+                 **kwargs):
+        super().__init__(**kwargs)
         overrides = dict(embed_dims=embed_dims, depths=depths,
                          kernel_sizes=kernel_sizes, mlp_ratio=mlp_ratio)
         if isinstance(arch, str):
@@ -193,29 +175,28 @@ class SCSCSwin(BaseBackbone):
                                'SCSC-Swin', dict(mlp_ratio=4.),
                                ('depths', 'kernel_sizes'))
         depths, kernel_sizes = self.arch['depths'], self.arch['kernel_sizes']
-        self.num_stages = len(depths)
-        self.out_indices = normalize_out_indices(out_indices,
-                                                 self.num_stages)
+        self._set_stages(len(depths))
         self.stage_channels = [self.arch['embed_dims'] * 2**i
                                for i in range(self.num_stages)]
         self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
-        self.patch_embed = PatchEmbed(in_channels, self.arch['embed_dims'])
+        self.patch_embed = PatchEmbed(self.in_channels,
+                                      self.arch['embed_dims'])
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         self.layers = nn.ModuleList()
         for i, dim in enumerate(self.stage_channels):
             blocks = [
                 SpatialBlock(dim, kernel_sizes[i], self.arch['mlp_ratio'],
-                             dpr[sum(depths[:i]) + j], norm_cfg, with_cp)
+                             dpr[sum(depths[:i]) + j], norm_cfg,
+                             self.with_cp)
                 for j in range(depths[i])
             ]
             self.layers.append(Stage(
                 blocks,
                 PatchMerging(dim) if i < self.num_stages - 1 else None))
         self._add_out_norms(LayerNorm2d)
-        self._build_classifier(self.stage_channels[-1], num_classes,
-                               name='head', norm=nn.LayerNorm,
-                               norm_before_pool=True)
-        self._setup_freezing(frozen_stages, norm_eval)
+        self._build_classifier(self.stage_channels[-1], name='head',
+                               norm=nn.LayerNorm, norm_before_pool=True)
+        self._setup_freezing()
 
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         modules = [self.patch_embed]

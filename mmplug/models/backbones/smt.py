@@ -7,7 +7,7 @@ parameter names and shapes equal the official ImageNet checkpoints
 """
 import math
 import re
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -20,8 +20,7 @@ from mmplug.models.layers.smt_mixers import (GlobalAttention,
                                              ScaleAwareModulation,
                                              map_to_tokens, tokens_to_map)
 from mmplug.models.utils.arch import count_indices, parse_arch
-from mmplug.models.utils.backbone import (BaseBackbone, checkpoint_if,
-                                          normalize_out_indices)
+from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
 from mmplug.registry import MODELS
 
 
@@ -185,14 +184,12 @@ def infer_smt_arch(state_dict: Dict[str, Tensor]) -> dict:
         state_dict[f'block{i + 1}.0.mlp.fc1.weight'].shape[0] / dims[i]
         for i in range(4)
     ]
-    msa_heads = [-1, -1, 8, 16]
-    arch = dict(
+    return dict(
         embed_dims=dims, depths=depths,
         mlp_ratios=[int(r) if r == int(r) else r for r in ratios],
         stem_kernel=state_dict['patch_embed1.conv.0.weight'].shape[-1],
-        msa_heads=msa_heads,
+        msa_heads=[-1, -1, 8, 16],
         layer_scale='block1.0.gamma_1' in state_dict)
-    return arch
 
 
 @MODELS.register_module()
@@ -217,24 +214,18 @@ class SMT(BaseBackbone):
             ``'base'``/``'b'``, ``'large'``/``'l'``, or a dict with
             :attr:`essential_keys` (optionally ``sam_heads``, ``msa_heads``,
             ``expand_ratio``, ``layer_scale``).
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output.
-            Defaults to (0, 1, 2, 3).
         drop_rate (float): dropout in MLPs and after projections.
         attn_drop_rate (float): attention dropout.
         drop_path_rate (float): stochastic depth, linearly increasing over
             all blocks. Defaults to 0.1.
         layer_scale_init_value (float): initial layer scale of archs with
             ``layer_scale`` (L). Defaults to 1e-4.
-        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 1..k.
-        norm_eval (bool): keep BatchNorms in eval mode while training.
-        with_cp (bool): activation checkpointing in every block.
         norm_cfg (dict): the BatchNorms (stem and SAM). Defaults to BN.
-        num_classes (int): classifier classes; 0 (default) for no head.
-        pretrained (str, optional): deprecated, a checkpoint path.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint='smt_small.pth')``; official checkpoints load as they
-            are, official det/seg names are mapped (:func:`convert_smt`).
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`); official
+            checkpoints (``smt_small.pth``) load as they are, official
+            det/seg names are mapped (:func:`convert_smt`).
 
     Example:
         >>> import torch
@@ -267,29 +258,22 @@ class SMT(BaseBackbone):
 
     def __init__(self,
                  arch: Union[str, dict] = 'tiny',
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.1,
                  layer_scale_init_value: float = 1e-4,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  norm_cfg: Optional[dict] = None,
-                 num_classes: int = 0,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, pretrained, init_cfg)
+                 **kwargs):
+        super().__init__(**kwargs)
         self.arch = parse_arch(
             arch, self.arch_zoo, self.essential_keys, 'SMT',
             self.arch_defaults, ('embed_dims', 'depths', 'mlp_ratios',
                                  'msa_heads'), num_stages=self.num_stages)
         dims, depths = self.arch['embed_dims'], self.arch['depths']
+        self._set_stages(self.num_stages)
         self.embed_dims = list(dims)
         self.stage_channels = list(dims)
         self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
-        self.out_indices = normalize_out_indices(out_indices, self.num_stages)
         norm_cfg = dict(norm_cfg or dict(type='BN'))
         layer_scale = layer_scale_init_value if self.arch['layer_scale'] \
             else 0.
@@ -297,21 +281,21 @@ class SMT(BaseBackbone):
 
         for i in range(self.num_stages):
             if i == 0:
-                embed = Stem(in_channels, dims[0], self.arch['stem_kernel'],
-                             norm_cfg)
+                embed = Stem(self.in_channels, dims[0],
+                             self.arch['stem_kernel'], norm_cfg)
             else:
                 embed = PatchEmbed(dims[i - 1], dims[i])
             blocks = nn.ModuleList(
                 SMTBlock(dims[i], self._mixer(i, j, dims[i], drop_rate,
                                               attn_drop_rate, norm_cfg),
                          self.arch['mlp_ratios'][i], drop_rate,
-                         dpr[sum(depths[:i]) + j], layer_scale, with_cp)
+                         dpr[sum(depths[:i]) + j], layer_scale, self.with_cp)
                 for j in range(depths[i]))
             setattr(self, f'patch_embed{i + 1}', embed)
             setattr(self, f'block{i + 1}', blocks)
             setattr(self, f'norm{i + 1}', nn.LayerNorm(dims[i], eps=1e-6))
-        self._build_classifier(dims[-1], num_classes, name='head')
-        self._setup_freezing(frozen_stages, norm_eval)
+        self._build_classifier(dims[-1], name='head')
+        self._setup_freezing()
 
     def _mixer(self, stage: int, index: int, dim: int, drop: float,
                attn_drop: float, norm_cfg: dict) -> nn.Module:

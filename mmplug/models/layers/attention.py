@@ -1,21 +1,14 @@
-"""Channel attention blocks and their DCANet connections.
+"""Squeeze-excitation and the DCA blocks: attention connected across the
+blocks of a network (DCA-ResNet) or the levels of a pyramid (DCA-FPN).
 
-:class:`SELayer` is squeeze-excitation. The DCA blocks (Ma et al., "DCANet:
-Learning Connected Attentions for Convolutional Neural Networks",
-https://arxiv.org/abs/2007.05099; written from the paper and notes on the
-official code, ma-xu/DCANet) are ``forward(x, message) -> (out, message)``:
-the previous block's attention message is fused into this block's extracted
-descriptor, so attention blocks chained across the blocks of a network
-(DCA-ResNet) or the levels of a pyramid (DCA-FPN) learn together. The first
-block of a chain (``connected=False``) has no fusion parameters at all (no
-unused parameters under DDP). Messages are tuples of tensors.
-
-Parameter names are the official ones (``fc``, ``att_fc``, ``conv``;
-``conv_mask``, ``channel_add_conv``, ``weight``), so the official
-DCA-SE/GC-ResNet checkpoints load. mmcv's ``ContextBlock`` has the GC
-names but is not used: its pooling (a broadcast ``matmul``) differs from
-this one in the last bits and its init draws random numbers for
-``conv_mask``.
+Paper: Ma et al., "DCANet: Learning Connected Attentions for Convolutional
+Neural Networks" (https://arxiv.org/abs/2007.05099); written from the paper
+and notes on the official code (ma-xu/DCANet), whose parameter names these
+blocks keep. A DCA block is ``forward(x, message) -> (out, message)`` (a
+message is a tuple of tensors); the first of a chain (``connected=False``)
+has no fusion parameters (none unused under DDP). mmcv's ``ContextBlock``
+has GC's names but is not used: its pooling (a broadcast ``matmul``) differs
+in the last bits and its init draws random numbers for ``conv_mask``.
 """
 from typing import Optional, Tuple
 
@@ -76,8 +69,7 @@ class DCASE(SELayer):
         channels (int): C.
         reduction (int): MLP reduction. Defaults to 16.
         connected (bool): takes a message (has fusion parameters).
-        in_channels (int, optional): channels of the incoming message
-            (``'conv'`` fusion); defaults to C.
+        in_channels (int, optional): the message's channels (default C).
         fusion (str): ``'add'`` or ``'conv'``.
     """
 
@@ -134,11 +126,9 @@ class DCAGC(nn.Module):
         channels (int): C.
         ratio (float): bottleneck ratio. Defaults to 1/16.
         connected (bool): takes a message (has ``w``, init 0).
-        in_channels (int, optional): channels of the incoming message;
-            defaults to C.
-        zero_init (bool): zero the last transform conv, so that the block
-            starts as identity (GCNet; default). The official DCA-GC-ResNet
-            leaves it to the network's initialisation.
+        in_channels (int, optional): the message's channels (default C).
+        zero_init (bool): zero the last transform conv: the block starts as
+            identity (GCNet; default); DCA-GC-ResNet leaves it to its init.
     """
 
     def __init__(self, channels: int, ratio: float = 1. / 16,

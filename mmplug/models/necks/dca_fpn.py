@@ -13,7 +13,7 @@ from mmcv.cnn import ConvModule
 from torch import Tensor, nn
 
 from mmplug.models.layers.attention import DCACBAM, DCAGC, DCASE
-from mmplug.models.utils.pyramid import PyramidNeck, build_extra_convs
+from mmplug.models.utils.pyramid import PyramidNeck
 from mmplug.registry import MODELS
 
 ATTENTIONS = {'se': DCASE, 'cbam': DCACBAM, 'gc': DCAGC}
@@ -26,14 +26,9 @@ class DCAFPN(PyramidNeck):
     attended outputs as in FPN.
 
     Args:
-        in_channels (list[int]): channels of each backbone level.
-        out_channels (int): channels of every output.
-        num_outs (int): number of outputs.
-        start_level (int): first backbone level used. Defaults to 0.
-        end_level (int): last backbone level used (-1: the last).
-        add_extra_convs (bool | str): as mmdet's FPN: False (max-pool),
-            True/'on_input', 'on_lateral' or 'on_output'.
-        relu_before_extra_convs (bool): ReLU before the extra convs.
+        in_channels, out_channels, num_outs, start_level, end_level,
+            add_extra_convs, relu_before_extra_convs: as mmdet's FPN, see
+            :class:`~mmplug.models.utils.pyramid.PyramidNeck`.
         no_norm_on_lateral (bool): no norm in the lateral convs.
         conv_cfg, norm_cfg, act_cfg (dict, optional): for the convs.
         upsample_cfg (dict): ``F.interpolate`` arguments of the top-down
@@ -95,11 +90,8 @@ class DCAFPN(PyramidNeck):
             self.fpn_convs.append(ConvModule(
                 out_channels, out_channels, 3, padding=1, conv_cfg=conv_cfg,
                 norm_cfg=norm_cfg, act_cfg=act_cfg, inplace=False))
-        self.fpn_convs.extend(build_extra_convs(
-            num_outs - self.backbone_end_level + start_level,
-            self.add_extra_convs, in_channels[self.backbone_end_level - 1],
-            out_channels, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-            act_cfg=act_cfg))
+        self.fpn_convs.extend(self._build_extra_convs(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg))
         # one attention block per used backbone level; the first in the
         # message order has no message weight
         self.attentions = nn.ModuleList(

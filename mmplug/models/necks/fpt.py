@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from mmplug.models.layers.fpt import (GroundingTransformer,
                                       RenderingTransformer, SelfTransformer)
 from mmplug.models.utils.backbone import checkpoint_if
-from mmplug.models.utils.pyramid import PyramidNeck, build_extra_convs
+from mmplug.models.utils.pyramid import PyramidNeck
 from mmplug.registry import MODELS
 
 
@@ -41,14 +41,11 @@ class FPT(PyramidNeck):
     paper's global attention.
 
     Args:
-        in_channels (list[int]): channels of each backbone level.
-        out_channels (int): C of the laterals, transformers and outputs.
-        num_outs (int): number of outputs.
-        start_level (int): first backbone level used. Defaults to 0.
-        end_level (int): last backbone level used (-1: the last).
-        add_extra_convs (bool | str): as mmdet's FPN: False (max-pool),
-            True/'on_input', 'on_lateral' or 'on_output'.
-        relu_before_extra_convs (bool): ReLU before the extra convs.
+        in_channels, out_channels, num_outs, start_level, end_level,
+            add_extra_convs, relu_before_extra_convs: as mmdet's FPN, see
+            :class:`~mmplug.models.utils.pyramid.PyramidNeck`;
+            ``out_channels`` is the C of the laterals, transformers and
+            outputs.
         st_levels, gt_levels, rt_levels (Sequence[int], optional): used
             levels (0 = finest) whose output gets that transformer
             (None: every level; ``()``: off). GT needs a coarser level and
@@ -147,9 +144,7 @@ class FPT(PyramidNeck):
             ConvModule(out_channels * (1 + len(self._sources(i))),
                        out_channels, 3, padding=1, inplace=False, **convs)
             for i in range(num_levels))
-        self.extra_convs = nn.ModuleList(build_extra_convs(
-            num_outs - num_levels, self.add_extra_convs,
-            in_channels[self.backbone_end_level - 1], out_channels, **convs))
+        self.extra_convs = nn.ModuleList(self._build_extra_convs(**convs))
 
     @staticmethod
     def _levels(name: str, levels: Optional[Sequence[int]],

@@ -13,28 +13,16 @@ def parse_arch(arch: Union[str, int, float, Mapping],
                defaults: Optional[Mapping] = None,
                stage_keys: Iterable[str] = (),
                num_stages: Optional[int] = None) -> Dict[str, Any]:
-    """The arch dict of a variant name or a custom dict, checked.
-
-    Args:
-        arch (str | int | float | dict): a key of ``arch_zoo``
-            (case-insensitive; a number such as a ResNet depth is looked up
-            as its string), or a dict with at least ``essential_keys``.
-        arch_zoo (dict): the model's variants.
-        essential_keys (Iterable[str]): keys a custom dict must have.
-        model (str): the model's name, for the messages.
-        defaults (dict, optional): values of the keys a variant may omit.
-        stage_keys (Iterable[str]): keys with one value per stage; they
-            must all have ``num_stages`` values (default: as many as the
-            first of them).
-        num_stages (int, optional): the stage count the model needs.
-
-    Returns:
-        dict: a new dict, ``defaults`` updated with the variant's values.
+    """A new arch dict: ``defaults`` updated with ``arch``, a key of
+    ``arch_zoo`` (case-insensitive; a number such as a ResNet depth is
+    looked up as its string) or a dict with at least ``essential_keys``.
+    ``stage_keys`` have one value per stage: ``num_stages`` values each
+    (default: as many as the first of them).
 
     Raises:
-        ValueError: an unknown name (the message lists the choices), a dict
-            that lacks essential keys, or per-stage values of the wrong
-            length.
+        ValueError: naming ``model``: an unknown name (with the choices), a
+            dict that lacks essential keys, or per-stage values of the
+            wrong length.
     """
     essential = sorted(essential_keys)
     if isinstance(arch, (str, int, float)) and not isinstance(arch, bool):

@@ -1,22 +1,12 @@
 """The backbone contract: what every mmplug backbone declares and shares.
 
-A backbone subclasses :class:`BaseBackbone` and
-
-1. calls ``super().__init__(in_channels, pretrained, init_cfg)`` first;
-2. builds its stem and stages, and declares ``num_stages``,
-   ``stage_channels`` and ``stage_strides`` (one entry per stage) and
-   ``out_indices`` (through :func:`normalize_out_indices`);
-3. adds its output norms with :meth:`BaseBackbone._add_out_norms` (if any)
-   and its ImageNet head with :meth:`BaseBackbone._build_classifier`;
-4. calls :meth:`BaseBackbone._setup_freezing` last, which checks the
-   declarations;
-5. implements the abstract :meth:`BaseBackbone.stage_outputs` and
-   :meth:`BaseBackbone._frozen_modules`.
-
-It then has :meth:`forward` (the ``out_indices`` maps), ``out_channels`` and
-``out_strides`` (of the returned maps), :meth:`forward_classifier`,
-``frozen_stages``/``norm_eval``, :meth:`get_layer_depth` (layer-wise lr
-decay) and pretrained loading with a key report.
+A backbone subclasses :class:`BaseBackbone`: it takes its own arguments
+and ``**kwargs`` (the contract's, passed to ``super().__init__`` first),
+declares its stages (``_set_stages``), ``stage_channels`` and
+``stage_strides`` (one entry per stage), adds its output norms
+(``_add_out_norms``) and head (``_build_classifier``), calls
+``_setup_freezing`` last (which checks the declarations) and implements the
+abstract ``stage_outputs`` and ``_frozen_modules``.
 """
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -34,19 +24,9 @@ from mmplug.checkpoint import load_pretrained
 
 def normalize_out_indices(out_indices: Union[int, Sequence[int]],
                           num_stages: int) -> Tuple[int, ...]:
-    """A new sorted tuple of stage indices in ``[0, num_stages)``.
-
-    Args:
-        out_indices (int | Sequence[int]): indices; negative ones count from
-            the last stage.
-        num_stages (int): number of stages.
-
-    Returns:
-        tuple[int]: the normalised indices.
-
-    Raises:
-        ValueError: empty, out of range or repeated.
-    """
+    """A new sorted tuple of stage indices in ``[0, num_stages)`` (negative
+    ones count from the last stage); ValueError if empty, out of range or
+    repeated."""
     if isinstance(out_indices, int):
         out_indices = [out_indices]
     if len(out_indices) == 0:
@@ -66,12 +46,8 @@ def normalize_out_indices(out_indices: Union[int, Sequence[int]],
 def pretrained_to_init_cfg(pretrained: Optional[str], init_cfg: Optional[dict],
                            model: str) -> Optional[dict]:
     """mmdet's/mmseg's deprecated ``pretrained=PATH`` as
-    ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``, with a warning.
-
-    Raises:
-        ValueError: both ``pretrained`` and ``init_cfg`` are given.
-        TypeError: ``pretrained`` is not a str or None.
-    """
+    ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``, with a warning;
+    an error if both are given."""
     if pretrained is None:
         return init_cfg
     if not isinstance(pretrained, str):
@@ -97,25 +73,27 @@ def checkpoint_if(enabled: bool, fn: Callable, *args) -> Tensor:
 
 
 class BaseBackbone(BaseModule, metaclass=ABCMeta):
-    """Base of mmplug backbones (the mmdet contract, see the module
+    """Base of mmplug backbones (the mmdet contract; see the module
     docstring for what a subclass declares).
 
-    - :meth:`forward` returns, for each of ``out_indices``, the stage's map
-      from :meth:`stage_outputs`, through its output norm where
-      ``out_norm_names`` names one (official names such as ``norm{i}``).
-    - ``frozen_stages``: ``-1`` freezes nothing, ``0`` the stem, ``k`` the
-      stem plus the first ``k`` stages (:meth:`_frozen_modules`: parameters
-      stop requiring grad, norms stay in eval mode), re-applied by
-      :meth:`train`.
-    - ``norm_eval``: every ``_BatchNorm`` stays in eval mode in training.
-    - ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` (or
-      the deprecated ``pretrained=PATH``) loads through
-      :func:`mmplug.checkpoint.load_pretrained` with the subclass's
-      :meth:`convert_state_dict` and reports unmatched keys.
+    :meth:`forward` returns, for each of ``out_indices``, the stage's map
+    through its output norm if ``out_norm_names`` names one (official
+    names). ``init_cfg=dict(type='Pretrained', ...)`` loads through
+    :func:`mmplug.checkpoint.load_pretrained` with
+    :meth:`convert_state_dict` and reports unmatched keys.
 
     Args:
         in_channels (int): channels of the input images; other inputs are
-            refused with a ValueError.
+            refused with a ValueError. Defaults to 3.
+        out_indices (int | Sequence[int]): stages to output (negative:
+            from the last). Defaults to (0, 1, 2, 3).
+        frozen_stages (int): ``-1`` (default) freezes nothing, ``0`` the
+            stem, ``k`` the stem and the first ``k`` stages (parameters stop
+            requiring grad, norms stay in eval mode; re-applied by
+            :meth:`train`).
+        norm_eval (bool): every ``_BatchNorm`` in eval mode in training.
+        with_cp (bool): activation checkpointing in every block.
+        num_classes (int): classes of the ImageNet head; 0 (default): none.
         pretrained (str, optional): deprecated, a checkpoint path.
         init_cfg (dict, optional): mmengine's initialisation config.
     """
@@ -123,17 +101,31 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
     #: checkpoint key prefixes this model does not use (e.g. a classifier)
     ignored_pretrained_keys: Tuple[str, ...] = ()
 
-    def __init__(self, in_channels: int = 3,
+    def __init__(self,
+                 in_channels: int = 3,
+                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 num_classes: int = 0,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=pretrained_to_init_cfg(
             pretrained, init_cfg, type(self).__name__))
-        self.in_channels = in_channels
+        self.in_channels, self.with_cp = in_channels, with_cp
+        self.num_classes = num_classes
+        self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
+        self._out_indices = out_indices
         #: stage index -> name of its output norm module (official names)
         self.out_norm_names: Dict[int, str] = {}
-        self.num_classes = 0
 
-    # -- what a subclass implements ---------------------------------------
+    def _set_stages(self, num_stages: int) -> None:
+        """Declare the stage count; ``out_indices`` are checked against
+        it."""
+        self.num_stages = num_stages
+        self.out_indices = normalize_out_indices(self._out_indices,
+                                                 num_stages)
+
     @abstractmethod
     def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
         """Yield each stage's map (N, C_i, H_i, W_i), before any output
@@ -143,7 +135,6 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         """The modules that ``frozen_stages`` (>= 0) freezes."""
 
-    # -- declarations -----------------------------------------------------
     @property
     def out_channels(self) -> List[int]:
         """Channels of the returned maps."""
@@ -151,8 +142,7 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
 
     @property
     def out_strides(self) -> List[int]:
-        """Strides of the returned maps (an (H, W) image gives maps of
-        about (H / s, W / s))."""
+        """Strides of the returned maps (about (H / s, W / s))."""
         return [self.stage_strides[i] for i in self.out_indices]
 
     def _add_out_norms(self, make_norm: Callable[[int], nn.Module],
@@ -163,20 +153,17 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
             self.out_norm_names[i] = name.format(i)
             self.add_module(name.format(i), make_norm(self.stage_channels[i]))
 
-    def _build_classifier(self, channels: int, num_classes: int,
-                          name: str = 'fc',
+    def _build_classifier(self, channels: int, name: str = 'fc',
                           norm: Optional[Callable[[int], nn.Module]] = None,
                           norm_before_pool: bool = False,
                           dropout: float = 0.,
                           head: Optional[Callable[[int, int], nn.Module]]
                           = None) -> None:
-        """The ImageNet head, under the official names: optionally a
-        ``norm`` (``norm(channels)``, before or after the global average
-        pooling), a ``dropout``, then ``name`` (``head(channels,
-        num_classes)``, default ``nn.Linear``). With ``num_classes == 0``
-        nothing is built and a checkpoint's keys of those modules are
-        ignored when loading."""
-        self.num_classes = num_classes
+        """The ImageNet head under the official names: ``norm(channels)``
+        (before or after the pooling), ``dropout``, then ``name`` =
+        ``head(channels, num_classes)`` (default ``nn.Linear``). Without
+        classes, nothing; a checkpoint's head keys are then ignored."""
+        num_classes = self.num_classes
         self._head_name, self._norm_before_pool = name, norm_before_pool
         if num_classes <= 0:
             ignored = (f'{name}.', ) + (('norm.', ) if norm else ())
@@ -189,25 +176,18 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
             self.dropout = nn.Dropout(dropout)
         self.add_module(name, (head or nn.Linear)(channels, num_classes))
 
-    def _setup_freezing(self, frozen_stages: int, norm_eval: bool) -> None:
+    def _setup_freezing(self) -> None:
         """Check the declarations, then freeze (the end of ``__init__``)."""
-        for attr in ('num_stages', 'stage_channels', 'stage_strides',
-                     'out_indices'):
-            if not hasattr(self, attr):
-                raise TypeError(f'{type(self).__name__} does not declare '
-                                f'{attr} (see mmplug.models.utils.backbone)')
         if not len(self.stage_channels) == len(self.stage_strides) == \
-                self.num_stages:
-            raise TypeError(f'{type(self).__name__}: stage_channels and '
-                            'stage_strides need one entry per stage')
-        if not -1 <= frozen_stages <= self.num_stages:
+                self.num_stages or not hasattr(self, 'out_indices'):
+            raise TypeError(f'{type(self).__name__} must declare out_indices '
+                            'and one stage_channels and stage_strides entry '
+                            'per stage (num_stages)')
+        if not -1 <= self.frozen_stages <= self.num_stages:
             raise ValueError(f'frozen_stages must be in [-1, '
-                             f'{self.num_stages}], got {frozen_stages}')
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
+                             f'{self.num_stages}], got {self.frozen_stages}')
         self._freeze_stages()
 
-    # -- forward ----------------------------------------------------------
     def _check_input(self, x: Tensor) -> None:
         if not torch.jit.is_tracing() and x.shape[1] != self.in_channels:
             raise ValueError(
@@ -216,15 +196,9 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
                 f'channels (shape {tuple(x.shape)})')
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, in_channels, H, W), any H and W.
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, the stage's map
-            (N, C_i, H_i, W_i) (``out_channels``, ``out_strides``), through
-            its output norm if the model has one.
-        """
+        """Images (N, in_channels, H, W), any H and W -> for each of
+        ``out_indices``, (N, C_i, H_i, W_i) (``out_channels``,
+        ``out_strides``)."""
         self._check_input(x)
         outs = []
         for i, feat in enumerate(self.stage_outputs(x)):
@@ -235,14 +209,8 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
         return tuple(outs)
 
     def forward_classifier(self, x: Tensor) -> Tensor:
-        """ImageNet logits, as the official classification model.
-
-        Args:
-            x (Tensor): images (N, in_channels, H, W).
-
-        Returns:
-            Tensor: (N, num_classes).
-        """
+        """Images (N, in_channels, H, W) -> ImageNet logits (N,
+        num_classes), as the official classification model."""
         if self.num_classes <= 0:
             raise RuntimeError(f'{type(self).__name__} was built without a '
                                'head (num_classes=0)')
@@ -265,7 +233,6 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
             x = dropout(x)
         return getattr(self, self._head_name)(x)
 
-    # -- freezing ---------------------------------------------------------
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:
             return
@@ -283,22 +250,12 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
                     module.eval()
         return self
 
-    # -- layer-wise lr decay ----------------------------------------------
     def get_layer_depth(self, param_name: str,
                         prefix: str = '') -> Tuple[int, int]:
-        """The layer depth of a parameter for layer-wise lr decay
-        (mmpretrain's protocol): the stem 0, stage ``i`` ``i + 1`` (the
-        stages :meth:`_frozen_modules` adds one by one), anything else (the
-        head, or a module after the backbone) ``num_stages + 1``.
-
-        Args:
-            param_name (str): the parameter's name.
-            prefix (str): the backbone's prefix in ``param_name`` (e.g.
-                ``'backbone.'``).
-
-        Returns:
-            tuple[int, int]: its depth and the number of depths.
-        """
+        """(depth, number of depths) of a parameter for layer-wise lr
+        decay (mmpretrain's protocol; ``prefix`` is the backbone's, e.g.
+        ``'backbone.'``): the stem 0, stage ``i`` ``i + 1`` (as
+        :meth:`_frozen_modules` adds them), the rest ``num_stages + 1``."""
         num_layers = self.num_stages + 2
         if not param_name.startswith(prefix):
             return num_layers - 1, num_layers
@@ -315,11 +272,9 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
         return depths.get(param_name[len(prefix):], num_layers - 1), \
             num_layers
 
-    # -- weights ----------------------------------------------------------
     def convert_state_dict(self, state_dict: Dict) -> Dict:
-        """Map a checkpoint's keys (a ``module.`` or ``backbone.`` prefix
-        already removed) to this model's; the identity unless the model
-        has a converter."""
+        """A checkpoint's keys (``module.``/``backbone.`` removed) -> this
+        model's: the model's converter (default: the identity)."""
         return state_dict
 
     def init_weights(self) -> None:

@@ -1,15 +1,9 @@
-"""The ResNet kit: one stem, one bottleneck, one ``make_res_layer`` and one
-base class for the ResNet-family backbones (ParC-, DCA-, PyConv-,
-SCSC-ResNet, Group Ensemble ResNet).
-
-Parameter names are torchvision's and mmdet's (``conv1``, ``bn1``,
-``layer{i}.{j}.conv1/bn1/conv2/bn2/conv3/bn3``, ``downsample.*``, ``fc``), so
-ResNet checkpoints load into what the variants share. A variant states only
-what differs: its ``arch_zoo``, its stem (``stem_channels``, ``stem_kernel``,
-``stem_pool``), its stage widths (:meth:`ResNetBackbone.stage_widths`) and
-its blocks (:meth:`ResNetBackbone.make_block`).
+"""The ResNet kit: one stem, one bottleneck, one ``make_res_layer`` and the
+base of the ResNet-family backbones (ParC-, DCA-, PyConv-, SCSC-ResNet,
+Group Ensemble ResNet), with torchvision's and mmdet's parameter names
+(``conv1``, ``bn1``, ``layer{i}.{j}.conv1/bn1/conv2/.../bn3``,
+``downsample.*``, ``fc``), so ResNet checkpoints load into what they share.
 """
-import math
 from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
 
@@ -18,28 +12,15 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from .arch import parse_arch
-from .backbone import BaseBackbone, checkpoint_if, normalize_out_indices
-
-SHORTCUTS = ('conv', 'pool')
-
+from .backbone import BaseBackbone, checkpoint_if
 
 def make_shortcut(kind: str, in_channels: int, out_channels: int,
                   stride: int, norm_cfg: dict,
                   groups: int = 1) -> Optional[nn.Sequential]:
     """The projection shortcut of a block that strides or changes the
-    channels (None otherwise).
-
-    Args:
-        kind (str): ``'conv'``: a strided 1x1 conv + norm (torchvision);
-            ``'pool'``: a 3x3 max-pool with the stride, then a 1x1 conv +
-            norm if the channels change (PyConvResNet).
-        in_channels, out_channels (int): channels.
-        stride (int): the block's stride.
-        norm_cfg (dict): the norm.
-        groups (int): groups of the 1x1 conv.
-    """
-    if kind not in SHORTCUTS:
-        raise ValueError(f'shortcut must be one of {SHORTCUTS}, got {kind!r}')
+    channels (else None): ``kind='conv'``, a strided 1x1 conv (``groups``) +
+    norm (torchvision); ``'pool'``, a 3x3 max-pool with the stride, then a
+    1x1 conv + norm if the channels change (PyConvResNet)."""
     if stride == 1 and in_channels == out_channels:
         return None
     layers = []
@@ -57,31 +38,22 @@ class Bottleneck(nn.Module):
     """ResNet bottleneck (stride on the 3x3 conv, as torchvision):
     ``ReLU(att(BN(conv3(ReLU(BN(conv2(ReLU(BN(conv1(x))))))))) + sc(x))``.
 
-    Pluggable: ``conv2`` (any module mapping ``mid_channels`` to
-    ``mid_channels``, with the stride, under the name ``conv2_name``),
-    ``attention`` (after ``bn3``, under ``attention_name``) and the
-    shortcut (:func:`make_shortcut`). ``conv2`` and ``attention`` are
-    factories, called where the block builds them (so that random
-    initialisation draws in the layers' order).
-
     Args:
-        in_channels (int): input channels.
-        mid_channels (int): channels of the middle layers.
-        out_channels (int): output channels.
-        stride (int): stride of the block. Defaults to 1.
-        groups (int): groups of conv2 and conv3 (and of conv1 and the
-            shortcut, unless ``in_groups``). Defaults to 1.
-        in_groups (int, optional): groups of conv1 and the shortcut, the
-            convs that read the input.
+        in_channels, mid_channels, out_channels (int): channels of the
+            input, the middle layers and the output.
+        stride (int): stride of the block (on conv2). Defaults to 1.
+        groups (int): groups of conv2 and conv3, and of conv1 and the
+            shortcut unless ``in_groups`` (the convs that read the input).
         conv2 (callable, optional): ``conv2(mid_channels, stride)`` builds
-            the middle layer; default a 3x3 conv.
-        conv2_name (str): its name. Defaults to ``'conv2'``.
+            the middle layer (default a 3x3 conv), named ``conv2_name``.
         attention (callable, optional): ``attention(out_channels)`` builds
-            the module applied to the residual branch.
-        attention_name (str): its name. Defaults to ``'attention'``.
-        shortcut (str): ``'conv'`` or ``'pool'``, see :func:`make_shortcut`.
+            a module applied after ``bn3``, named ``attention_name``.
+        shortcut (str): ``'conv'`` or ``'pool'`` (:func:`make_shortcut`).
         norm_cfg (dict): the norms. Defaults to BN.
         with_cp (bool): activation checkpointing.
+
+    ``conv2`` and ``attention`` are factories called in place, so random
+    initialisation draws in the layers' order.
     """
 
     def __init__(self,
@@ -121,8 +93,7 @@ class Bottleneck(nn.Module):
         self.with_cp = with_cp
 
     def residual(self, x: Tensor) -> Tensor:
-        """The branch up to ``bn3``: (N, C_in, H, W) -> (N, C_out, H / s,
-        W / s)."""
+        """The branch up to ``bn3``."""
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(getattr(self, self.conv2_name)(out)))
         return self.bn3(self.conv3(out))
@@ -155,39 +126,27 @@ def make_res_layer(make_block: Callable[[int, int, int], nn.Module],
 
 
 class ResNetBackbone(BaseBackbone):
-    """Base of the ResNet-family backbones.
-
-    Stem ``conv1`` (``stem_kernel``, stride 2) / ``bn1`` / ReLU, then a 3x3
-    stride-2 ``maxpool`` if ``stem_pool``; stages ``layer1..`` of
-    :meth:`make_block` blocks, stage ``i`` with
-    :meth:`stage_widths` channels, stride 2 except the first stage after a
-    pooling stem; an ``fc`` classifier on the pooled last map.
-
-    A subclass's ``__init__`` calls ``super().__init__`` (arch, stages,
-    ``out_indices``), sets what its blocks need and calls :meth:`_build`.
-
-    ``frozen_stages=k`` freezes the stem and ``layer1..k``;
-    :meth:`init_from_scratch` is torchvision's initialisation (Kaiming
-    normal, fan out, for every conv; BatchNorm 1/0), which subclasses
-    extend.
+    """Base of the ResNet-family backbones: a stem ``conv1``
+    (``stem_kernel``, stride 2) / ``bn1`` / ReLU (/ 3x3 stride-2
+    ``maxpool`` if ``stem_pool``), stages ``layer{i}`` of :meth:`make_block`
+    blocks with :meth:`stage_widths` channels, an ``fc`` head;
+    torchvision's initialisation. A variant states only what differs (its
+    ``arch_zoo``, stem, widths, blocks), calls ``super().__init__(arch,
+    **kwargs)``, sets what its blocks need and calls :meth:`_build`.
 
     Args:
         arch (str | int | dict, optional): a key of ``arch_zoo`` (the depth,
-            e.g. 50) or a dict with ``depths`` (blocks per stage).
-        depth (int, optional): the same as ``arch`` (mmdet's name).
-        depths (Sequence[int], optional): the same as
-            ``arch=dict(depths=...)``.
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, num_classes, pretrained, init_cfg: see
-            :class:`BaseBackbone`; ``norm_cfg`` defaults to BN.
+            e.g. 50) or a dict with ``depths`` (blocks per stage); ``depth``
+            and ``depths`` (mmdet's names) are the same.
+        norm_cfg (dict, optional): the norms. Defaults to BN.
+        **kwargs: the backbone contract (:class:`BaseBackbone`); the head
+            is ``fc``.
     """
     arch_zoo: Dict[str, dict] = {}
     essential_keys = {'depths'}
     arch_defaults: Dict[str, object] = {}
-    #: arch keys with one value per stage (the first gives the count)
-    stage_keys: Tuple[str, ...] = ('depths', )
-    #: the model's name in error messages
-    arch_name = 'ResNet'
+    stage_keys: Tuple[str, ...] = ('depths', )  # one value per stage
+    arch_name = 'ResNet'  # in error messages
     default_arch = '50'
     stem_channels = 64
     stem_kernel = 7
@@ -199,32 +158,19 @@ class ResNetBackbone(BaseBackbone):
                  arch: Union[str, int, dict, None] = None,
                  depth: Optional[int] = None,
                  depths: Optional[Sequence[int]] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  norm_cfg: Optional[dict] = None,
-                 with_cp: bool = False,
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, pretrained, init_cfg)
-        given = [name for name, value in (('arch', arch), ('depth', depth),
-                                          ('depths', depths))
-                 if value is not None]
-        if len(given) > 1:
+                 **kwargs):
+        super().__init__(**kwargs)
+        if sum(v is not None for v in (arch, depth, depths)) > 1:
             raise ValueError(f'{self.arch_name}: give one of arch, depth and '
-                             f'depths, got {given}')
-        if depths is not None:
-            arch = dict(depths=list(depths))
-        elif depth is not None:
-            arch = depth
-        self.arch = parse_arch(
-            self.default_arch if arch is None else arch, self.arch_zoo,
-            self.essential_keys, self.arch_name, self.arch_defaults,
-            self.stage_keys)
-        self.num_stages = len(self.arch['depths'])
-        self.out_indices = normalize_out_indices(out_indices,
-                                                 self.num_stages)
+                             f'depths, got {arch!r}, {depth!r}, {depths!r}')
+        arch = dict(depths=list(depths)) if depths is not None else next(
+            (v for v in (arch, depth) if v is not None), self.default_arch)
+        self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
+                               self.arch_name, self.arch_defaults,
+                               self.stage_keys)
+        self._set_stages(len(self.arch['depths']))
         self.norm_cfg = dict(norm_cfg or dict(type='BN'))
-        self.with_cp = with_cp
 
     def stage_widths(self, stage: int) -> Tuple[int, int]:
         """(middle, output) channels of the blocks of ``stage``."""
@@ -234,15 +180,14 @@ class ResNetBackbone(BaseBackbone):
     def make_block(self, stage: int, index: int, in_channels: int,
                    mid_channels: int, out_channels: int,
                    stride: int) -> nn.Module:
-        """Block ``index`` of ``stage``; a plain :class:`Bottleneck` by
-        default."""
+        """Block ``index`` of ``stage`` (default a :class:`Bottleneck`)."""
         return Bottleneck(in_channels, mid_channels, out_channels, stride,
                           norm_cfg=self.norm_cfg, with_cp=self.with_cp)
 
-    def _build(self, frozen_stages: int, norm_eval: bool, num_classes: int,
-               head: Optional[Callable[[int, int], nn.Module]] = None
+    def _build(self, head: Optional[Callable[[int, int], nn.Module]] = None
                ) -> None:
-        """Stem, stages, classifier, freezing (the end of ``__init__``)."""
+        """Stem, stages, classifier (``head(channels, num_classes)``,
+        default ``nn.Linear``), freezing: the end of ``__init__``."""
         self.conv1 = nn.Conv2d(self.in_channels, self.stem_channels,
                                self.stem_kernel, 2, self.stem_kernel // 2,
                                bias=False)
@@ -250,11 +195,8 @@ class ResNetBackbone(BaseBackbone):
         self.relu = nn.ReLU(inplace=True)
         if self.stem_pool:
             self.maxpool = nn.MaxPool2d(3, 2, 1)
-        strides = [1 if i == 0 and self.stem_pool else 2
-                   for i in range(self.num_stages)]
-        total = 4 if self.stem_pool else 2
-        self.stage_strides = [total * math.prod(strides[:i + 1])
-                              for i in range(self.num_stages)]
+        # the stem strides 2 (4 with its pool), stage 0 then 1 (2), others 2
+        self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
         self.stage_channels = [self.stage_widths(i)[1]
                                for i in range(self.num_stages)]
         channels = self.stem_channels
@@ -265,10 +207,11 @@ class ResNetBackbone(BaseBackbone):
                 return self.make_block(i, j, c_in, mid, out, s)
 
             self.add_module(f'layer{i + 1}', make_res_layer(
-                block, num_blocks, channels, out, strides[i]))
+                block, num_blocks, channels, out,
+                1 if i == 0 and self.stem_pool else 2))
             channels = out
-        self._build_classifier(channels, num_classes, head=head)
-        self._setup_freezing(frozen_stages, norm_eval)
+        self._build_classifier(channels, head=head)
+        self._setup_freezing()
 
     @property
     def res_layers(self) -> List[nn.Module]:
@@ -277,13 +220,13 @@ class ResNetBackbone(BaseBackbone):
                 for i in range(self.num_stages)]
 
     def stem(self, x: Tensor) -> Tensor:
-        """(N, C_in, H, W) -> (N, stem_channels, H / 2 or / 4, ...)."""
+        """(N, C_in, H, W) -> (N, stem_channels, H / 2 (or 4), W / 2)."""
         x = self.relu(self.bn1(self.conv1(x)))
         return self.maxpool(x) if self.stem_pool else x
 
     def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
-        """Yield the outputs of ``layer1..``: (N, stage_channels[i],
-        ceil(H / s_i), ceil(W / s_i)) with s_i = ``stage_strides[i]``."""
+        """Yield the outputs of ``layer1..``: (N, C_i, ceil(H / s_i),
+        ceil(W / s_i))."""
         x = self.stem(x)
         for layer in self.res_layers:
             x = layer(x)
