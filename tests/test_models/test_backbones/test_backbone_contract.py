@@ -5,7 +5,6 @@ import warnings
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.models import (SMT, DCAResNet, GroupEnsembleResNet, MobileNeXt,
@@ -13,7 +12,7 @@ from mmplug.models import (SMT, DCAResNet, GroupEnsembleResNet, MobileNeXt,
                            SCSCSwin)
 from mmplug.models.utils import BaseBackbone
 from mmplug.registry import MODELS
-from mmplug.testing import run_docstring_examples
+from mmplug.testing import log_of, run_docstring_examples
 
 TINY_SMT = dict(embed_dims=[16, 32, 64, 128], depths=[1, 1, 2, 1],
                 mlp_ratios=[2, 2, 2, 2], stem_kernel=3,
@@ -136,15 +135,6 @@ def test_gradients_and_with_cp(name):
         torch.testing.assert_close(p.grad, q.grad, msg=pname)
 
 
-def _log_of(tmp_path, fn):
-    logger = MMLogger.get_instance(f'contract_{tmp_path.name}',
-                                   log_file=str(tmp_path / 'log'))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(MMLogger, 'get_current_instance', lambda: logger)
-        fn()
-    return open(tmp_path / 'log').read()
-
-
 @pytest.mark.parametrize('name', NAMES)
 def test_pretrained_loads_and_reports(name, tmp_path):
     torch.manual_seed(0)
@@ -174,7 +164,7 @@ def test_pretrained_loads_and_reports(name, tmp_path):
     broken[weight] = torch.zeros(3, 3)
     torch.save(broken, path)
     model = build(name, init_cfg=dict(type='Pretrained', checkpoint=path))
-    log = _log_of(tmp_path, model.init_weights)
+    log = log_of(model.init_weights, tmp_path)
     assert f'missing in checkpoint (1): {keys[-1]}' in log
     assert 'unexpected in checkpoint (1): extra.weight' in log
     assert f'shape mismatch, not loaded (1): {weight}' in log

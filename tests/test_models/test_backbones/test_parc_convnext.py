@@ -10,14 +10,13 @@ import sys
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from torch import nn
 
 from mmplug.models import ParCConvNeXt
 from mmplug.models.backbones.parc_convnext import ConvNeXtBlock
 from mmplug.models.layers import ParC
 from mmplug.models.layers.parc import fix_parc_sizes
-from mmplug.testing import run_docstring_examples
+from mmplug.testing import log_of, run_docstring_examples
 
 TINY = dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 2])
 
@@ -108,22 +107,13 @@ def test_from_scratch_init():
     assert torch.all(block.gamma == 1e-6)
 
 
-def _log_of(tmp_path, fn):
-    logger = MMLogger.get_instance(f'parc_{tmp_path.name}',
-                                   log_file=str(tmp_path / 'log'))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(MMLogger, 'get_current_instance', lambda: logger)
-        fn()
-    return open(tmp_path / 'log').read()
-
-
 def test_plain_convnext_checkpoint_reports_parc_keys(tmp_path):
     plain = ParCConvNeXt(arch=TINY, parc_stages=())
     path = str(tmp_path / 'convnext.pth')
     torch.save({'model': plain.state_dict()}, path)
     model = ParCConvNeXt(arch=TINY, init_cfg=dict(type='Pretrained',
                                                   checkpoint=path))
-    log = _log_of(tmp_path, model.init_weights)
+    log = log_of(model.init_weights, tmp_path)
     # the ParC blocks' 7x7 kernels have no place; their ParCs keep the init
     assert 'unexpected in checkpoint (4): stages.2.2.dwconv.bias' in log
     assert 'missing in checkpoint (12): stages.2.2.parc.parc_h.bias' in log
