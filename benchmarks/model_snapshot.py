@@ -27,7 +27,7 @@ import argparse
 import os.path as osp
 import sys
 import zlib
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -61,8 +61,10 @@ def main(argv=None):
     # det/seg code starts them from their init too
     new_norms = [k for k in report['missing'] if re.match(r'norm\d\.', k)]
     report['missing'] = [k for k in report['missing'] if k not in new_norms]
-    notes = [f'output norms not in the checkpoint, to start from their init '
-             f"({len(new_norms)}): {', '.join(new_norms)}"] if new_norms else []
+    notes = []
+    if new_norms:
+        notes.append('output norms not in the checkpoint, to start from '
+                      f"their init ({len(new_norms)}): {', '.join(new_norms)}")
     return print_report(
         args.src, args.dst, report,
         [f"model: mmplug.{report['model']} arch: {report['arch']}"], notes)
