@@ -33,7 +33,7 @@ import os.path as osp
 import pickle
 import zipfile
 from typing import (Any, Callable, Dict, Iterable, List, NamedTuple,
-                    Optional, Tuple, Union)
+                    Optional, Sequence, Tuple, Union)
 
 import numpy as np
 import torch
@@ -291,12 +291,7 @@ def extract_state_dict(ckpt: Any, source: str = 'checkpoint') -> Dict:
         CheckpointError: there are no model weights in it (a bare tensor, a
             list, a dict without tensors).
     """
-    state_dict = ckpt
-    if isinstance(ckpt, dict):
-        for key in ('state_dict', 'model'):
-            if isinstance(ckpt.get(key), dict):
-                state_dict = ckpt[key]
-                break
+    _, state_dict = unwrap_checkpoint(ckpt)
     if not isinstance(state_dict, dict) or not any(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
         what = type(ckpt).__name__
@@ -465,6 +460,52 @@ def install() -> None:
     install_atomic_saving()
 
 
+#: wrapper prefixes removed from checkpoint keys before a model's own key
+#: converter: DistributedDataParallel's ``module.`` (e.g. the official DCANet
+#: releases) and a detector's or segmentor's ``backbone.``
+WRAPPER_PREFIXES = ('module.', 'backbone.')
+
+
+def unwrap_checkpoint(ckpt: Any) -> Tuple[Optional[str], Dict]:
+    """The state dict inside a loaded checkpoint.
+
+    Args:
+        ckpt: what ``torch.load`` returned: an mmengine checkpoint (weights
+            under ``state_dict``), an official release (under ``model``, as
+            Swin/SMT/ConvNeXt publish) or a bare state dict.
+
+    Returns:
+        tuple: the key the weights were under (``'state_dict'``,
+        ``'model'`` or None for a bare state dict) and the state dict.
+    """
+    for key in ('state_dict', 'model'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+            return key, ckpt[key]
+    return None, ckpt
+
+
+def split_prefix(state_dict: Dict, prefix: str) -> Tuple[Dict, Dict]:
+    """The keys under ``prefix`` (with it removed) and the other keys (as
+    they are)."""
+    inside = {k[len(prefix):]: v for k, v in state_dict.items()
+              if k.startswith(prefix)}
+    others = {k: v for k, v in state_dict.items() if not k.startswith(prefix)}
+    return inside, others
+
+
+def remove_prefixes(state_dict: Dict,
+                    prefixes: Sequence[str] = WRAPPER_PREFIXES) -> Dict:
+    """A new dict whose keys lose each leading prefix of ``prefixes`` (in
+    that order): ``module.backbone.conv1.weight`` -> ``conv1.weight``."""
+    result = {}
+    for key, value in state_dict.items():
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+        result[key] = value
+    return result
+
+
 def _summarise(keys: List[str], limit: int = 12) -> str:
     shown = ', '.join(keys[:limit])
     return shown + (f', ... ({len(keys) - limit} more)'
@@ -476,7 +517,9 @@ def load_pretrained(model: torch.nn.Module,
                     prefix: Optional[str] = None,
                     convert: Optional[Callable[[Dict], Dict]] = None,
                     ignore: Iterable[str] = (),
-                    map_location: str = 'cpu') -> Tuple[List[str], List[str]]:
+                    map_location: str = 'cpu',
+                    strip: Sequence[str] = WRAPPER_PREFIXES
+                    ) -> Tuple[List[str], List[str]]:
     """Load pretrained weights into ``model`` and report what did not match.
 
     The checkpoint may be an mmengine checkpoint (``state_dict``), an
@@ -492,10 +535,12 @@ def load_pretrained(model: torch.nn.Module,
         prefix (str, optional): keep only keys under this prefix (e.g.
             ``'backbone.'`` for a detector checkpoint), with it stripped.
         convert (callable, optional): maps checkpoint keys to the model's
-            (e.g. an official layout to ours).
+            (e.g. an official layout to ours), after ``strip``.
         ignore (Iterable[str]): key prefixes expected not to be used (e.g.
             a classifier ``head.``): dropped and reported as ignored.
         map_location (str): where tensors are loaded.
+        strip (Sequence[str]): leading key prefixes removed (after
+            ``prefix``): :data:`WRAPPER_PREFIXES` by default.
 
     Returns:
         tuple[list[str], list[str]]: missing and unexpected keys.
@@ -504,12 +549,12 @@ def load_pretrained(model: torch.nn.Module,
     state_dict = extract_state_dict(ckpt, checkpoint)
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
-        state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
-                      if k.startswith(prefix)}
+        state_dict, _ = split_prefix(state_dict, prefix)
         if not state_dict:
             raise CheckpointMismatchError(
                 f'no key of checkpoint {checkpoint!r} starts with prefix '
                 f'{prefix!r} (init_cfg prefix)')
+    state_dict = remove_prefixes(state_dict, strip)
     if convert is not None:
         state_dict = convert(dict(state_dict))
     ignore = tuple(ignore)

@@ -14,6 +14,8 @@ from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import Registry
 
 #: Backbones, necks and the operators users name in configs.
@@ -40,3 +42,10 @@ DATASETS = Registry(
 DATA_SAMPLERS = Registry(
     'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='mmplug',
     locations=['mmplug.datasets'])
+
+#: Optimizer wrapper constructors
+#: (``constructor='mmplug.LayerDecayOptimizerConstructor'``).
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, scope='mmplug',
+    locations=['mmplug.engine'])

@@ -1,10 +1,13 @@
 """Helpers for tests and benchmarks."""
 import enum
+import os.path as osp
 import statistics
 import sys
 import time
 import types
+import uuid
 from typing import Callable, List, Optional, Tuple
+from unittest import mock
 
 
 def import_mmpretrain_models() -> None:
@@ -106,3 +109,16 @@ def run_tool(*args: str, cwd: Optional[str] = None,
         full_env['PATH']
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def log_of(fn: Callable[[], object], log_dir: str) -> str:
+    """What ``fn()`` logs through mmengine's current logger (a fresh one
+    writing to ``log_dir/log``)."""
+    from mmengine.logging import MMLogger
+    path = osp.join(str(log_dir), 'log')
+    logger = MMLogger.get_instance(f'log_of_{uuid.uuid4().hex}',
+                                   log_file=path)
+    with mock.patch.object(MMLogger, 'get_current_instance', lambda: logger):
+        fn()
+    with open(path) as f:
+        return f.read()

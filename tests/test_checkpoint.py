@@ -154,3 +154,20 @@ def test_failed_save_keeps_the_good_checkpoint(runner_checkpoint, tmp_path):
         get_file_backend(path).put('not bytes', path)
     assert open(path, 'rb').read() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth']
+
+
+def test_unwrap_and_prefixes():
+    from mmplug.checkpoint import (remove_prefixes, split_prefix,
+                                   unwrap_checkpoint)
+    state = {'a': 1}
+    assert unwrap_checkpoint({'state_dict': state, 'meta': {}}) == \
+        ('state_dict', state)
+    assert unwrap_checkpoint({'model': state}) == ('model', state)
+    assert unwrap_checkpoint(state) == (None, state)
+    inside, others = split_prefix(
+        {'backbone.conv.weight': 1, 'neck.conv.weight': 2}, 'backbone.')
+    assert inside == {'conv.weight': 1} and others == {'neck.conv.weight': 2}
+    # DDP's module. then a detector's backbone.; keys without them as they are
+    assert remove_prefixes({'module.backbone.layer1.w': 1, 'backbone.b': 2,
+                            'fc.w': 3, 'neck.module.x': 4}) == \
+        {'layer1.w': 1, 'b': 2, 'fc.w': 3, 'neck.module.x': 4}

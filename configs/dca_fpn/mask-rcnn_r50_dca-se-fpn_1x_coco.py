@@ -3,12 +3,6 @@
 # start at zero, so training starts from "FPN + independent SE". The plain
 # FPN baseline is configs/_base_/models/mask-rcnn_r50_fpn.py with the same
 # data and schedule (mmdet's mask-rcnn_r50_fpn_1x_coco.py).
-_base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn.py',
-    '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/schedule_1x.py',
-    '../_base_/default_runtime_det.py',
-]
-
+_base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
 model = dict(
     neck=dict(type='mmplug.DCAFPN', attention='se', direction='top_down'))

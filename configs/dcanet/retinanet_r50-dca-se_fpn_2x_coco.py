@@ -4,18 +4,9 @@
 # and stage 1 frozen, BN statistics frozen. Needs the official ImageNet
 # checkpoint (Google Drive link in ma-xu/DCANet) as
 # checkpoints/dca_se_resnet50.pth.tar.
-_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py']
-
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.DCAResNet',
-        depth=50,
-        attention='se',
-        out_indices=(0, 1, 2, 3),
-        frozen_stages=1,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=True,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/dca_se_resnet50.pth.tar')))
+_base_ = [
+    'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py',
+    '../_base_/mmplug.py',
+    '../_base_/models/dca-r50.py',
+]
+model = dict(backbone=_base_.pop('backbone'))

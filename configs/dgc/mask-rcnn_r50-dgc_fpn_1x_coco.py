@@ -5,9 +5,7 @@
 # pruning schedule and logs the saliency penalty (dgc_lasso). Experimental:
 # the paper is classification-only, and the dense form saves no FLOPs.
 # From torchvision's ResNet-50, the DGC layers start from their init.
-_base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
-model = dict(
-    backbone=dict(
-        dcn=dict(type='mmplug.DGConv2d', heads=4, fallback_on_stride=False),
-        stage_with_dcn=(False, True, True, True)))
+_base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+          '../_base_/models/r50-dgc.py']
+model = dict(backbone=_base_.pop('backbone'))
 custom_hooks = [dict(type='mmplug.DGCProgressHook')]

@@ -3,9 +3,7 @@
 # ResNet's dcn slot) and the hook that drives its pruning schedule;
 # otherwise configs/upernet/upernet_r50_4xb4-160k_ade20k-512x512.py.
 # Experimental (see the Mask R-CNN config).
-_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py']
-model = dict(
-    backbone=dict(
-        dcn=dict(type='mmplug.DGConv2d', heads=4, fallback_on_stride=False),
-        stage_with_dcn=(False, True, True, True)))
+_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py',
+          '../_base_/models/r50-dgc.py']
+model = dict(backbone=_base_.pop('backbone'))
 custom_hooks = [dict(type='mmplug.DGCProgressHook')]

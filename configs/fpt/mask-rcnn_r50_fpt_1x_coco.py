@@ -6,4 +6,4 @@ _base_ = [
     '../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
     '../_base_/models/fpt.py',
 ]
-model = dict(neck={{_base_.fpt_neck}})
+model = dict(neck=_base_.pop('neck'))

@@ -5,18 +5,10 @@
 # concatenated for the FPN (256/512/2048/4096 channels); stem and stage 1
 # frozen, BN statistics frozen, as mmdet's R-50. Otherwise
 # configs/mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py.
-_base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
+_base_ = [
+    '../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/models/ge-r50.py',
+]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.GroupEnsembleResNet',
-        depth=50,
-        num_groups=4,
-        shared_stages=2,
-        frozen_stages=1,
-        norm_eval=True,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.pytorch.org/models/'
-            'resnet50-0676ba61.pth')),
+    backbone=dict(_base_.pop('backbone'), frozen_stages=1, norm_eval=True),
     neck=dict(in_channels=[256, 512, 2048, 4096]))

@@ -5,15 +5,11 @@
 # (e.g. mmpretrain with type='mmplug.MobileNeXt', num_classes=1000) and put
 # the checkpoint at checkpoints/mobilenext_1.0.pth, or train from scratch
 # with --cfg-options model.backbone.init_cfg=None.
-_base_ = ['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py']
-
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py',
+    '../_base_/mmplug.py',
+    '../_base_/models/mobilenext.py',
+]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.MobileNeXt',
-        out_indices=(2, 4, 7),
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/mobilenext_1.0.pth')),
+    backbone=dict(_base_.pop('backbone'), out_indices=(2, 4, 7)),
     neck=dict(in_channels=[192, 384, 1280], start_level=0))

@@ -3,15 +3,12 @@
 # configs/upernet/upernet_r50_4xb4-160k_ade20k-512x512.py. Expects your own
 # ImageNet MobileNeXt at checkpoints/mobilenext_1.0.pth (see the RetinaNet
 # config).
-_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py']
+_base_ = [
+    '../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py',
+    '../_base_/models/mobilenext.py',
+]
 model = dict(
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.MobileNeXt',
-        out_indices=(1, 2, 4, 7),
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/mobilenext_1.0.pth')),
+    backbone=dict(_base_.pop('backbone'), out_indices=(1, 2, 4, 7)),
     decode_head=dict(in_channels=[144, 192, 384, 1280]),
     auxiliary_head=dict(in_channels=384))

@@ -6,11 +6,13 @@
 # provides the heads, pipeline and schedule.
 _base_ = [
     'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py',  # noqa
-    '../_base_/models/parc-convnext.py',
+    '../_base_/models/parc-convnext-xt.py',
+    '../_base_/schedules/layer-decay_adamw.py',
 ]
-
+# mmdet's config imports mmpretrain.models: ours instead (../_base_/mmplug.py
+# cannot be a second base, both set custom_imports)
 custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
 model = dict(
-    backbone={{_base_.parc_convnext_xt_backbone}},
+    backbone=_base_.pop('backbone'),
     neck=dict(in_channels=[48, 96, 192, 384]))
-optim_wrapper = {{_base_.parc_det_optim_wrapper}}
+optim_wrapper = _base_.pop('layer_decay_optim_wrapper')

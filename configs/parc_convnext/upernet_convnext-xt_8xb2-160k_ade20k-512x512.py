@@ -2,8 +2,7 @@
 # mmpretrain (as mmdet's and mmseg's ConvNeXt configs build it) instead of
 # ParC-ConvNeXt; everything else equal. Needs mmpretrain.models to import
 # (it requires torchvision).
-_base_ = ['./upernet_parc-convnext-xt_8xb2-160k_ade20k-512x512.py']
-
-custom_imports = dict(imports=['mmplug.models', 'mmpretrain.models'],
-                      allow_failed_imports=False)
-model = dict(backbone={{_base_.convnext_xt_backbone}})
+_base_ = ['./upernet_parc-convnext-xt_8xb2-160k_ade20k-512x512.py',
+          '../_base_/models/convnext-xt.py']
+custom_imports = _base_.pop('mmpretrain_imports')
+model = dict(backbone=_base_.pop('backbone'))

@@ -2,21 +2,14 @@
 # mIoU; ConvNeXt-XT 42.17): 160k iterations at 512x512 on 8 GPUs x 2 images,
 # AdamW lr 1e-4, weight decay 0.05, stage-wise lr decay 0.9, 1500-iteration
 # linear warmup then poly, drop path 0.4, slide test 512 / stride 341.
-_base_ = [
-    '../_base_/models/upernet_r50.py',
-    '../_base_/datasets/ade20k.py',
-    '../_base_/schedules/schedule_160k.py',
-    '../_base_/default_runtime_seg.py',
-    '../_base_/models/parc-convnext.py',
-]
-crop_size = (512, 512)
+_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py',
+          '../_base_/models/parc-convnext-xt.py']
 model = dict(
-    data_preprocessor=dict(size=crop_size),
     pretrained=None,
-    backbone={{_base_.parc_convnext_xt_backbone}},
-    decode_head=dict(in_channels=[48, 96, 192, 384], num_classes=150),
-    auxiliary_head=dict(in_channels=192, num_classes=150),
-    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
+    backbone=_base_.pop('backbone'),
+    decode_head=dict(in_channels=[48, 96, 192, 384]),
+    auxiliary_head=dict(in_channels=192),
+    test_cfg=dict(mode='slide', crop_size=(512, 512), stride=(341, 341)))
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',

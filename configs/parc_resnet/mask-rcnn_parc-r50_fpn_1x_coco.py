@@ -9,18 +9,6 @@ _base_ = [
     '../_base_/datasets/coco_instance.py',
     '../_base_/schedules/adamw_1x.py',
     '../_base_/default_runtime_det.py',
+    '../_base_/models/parc-r50.py',
 ]
-
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.ParCResNet',
-        arch='50',
-        out_indices=(0, 1, 2, 3),
-        frozen_stages=1,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=True,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.pytorch.org/models/'
-            'resnet50-0676ba61.pth')))
+model = dict(backbone=_base_.pop('backbone'))

@@ -4,12 +4,8 @@
 # (no official segmentation recipe exists). Needs the official ImageNet
 # PS-ResNet-50 as checkpoints/ps_resnet50.pth (its stem is ResNet's 7x7, so
 # the V1c deep stem starts from its init).
-_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py']
+_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py',
+          '../_base_/models/r50-psconv.py']
 model = dict(
     pretrained=None,
-    backbone=dict(
-        dcn=dict(type='mmplug.PSConv2d', parts=4, ps_dilation=2,
-                 fallback_on_stride=False),
-        stage_with_dcn=(True, True, True, True),
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/ps_resnet50.pth')))
+    backbone=_base_.pop('backbone'))

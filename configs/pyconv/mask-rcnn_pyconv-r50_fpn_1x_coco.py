@@ -4,13 +4,9 @@
 # configs/mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py. Expects an ImageNet
 # PyConvResNet-50 in mmplug's layout (torchvision's names, the pyramid's
 # branches at conv2.levels.{k}) as checkpoints/pyconvresnet50.pth.
-_base_ = ['../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
+_base_ = [
+    '../mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/models/pyconv-r50.py',
+]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmplug.PyConvResNet',
-        depth=50,
-        frozen_stages=1,
-        norm_eval=True,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/pyconvresnet50.pth')))
+    backbone=dict(_base_.pop('backbone'), frozen_stages=1, norm_eval=True))

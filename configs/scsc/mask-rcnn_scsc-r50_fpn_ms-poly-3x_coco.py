@@ -2,11 +2,6 @@
 # (multi-scale 640-800 training, SGD 0.02, 36 epochs, steps 27/33).
 _base_ = [
     'mmdet::common/ms-poly_3x_coco-instance.py',
-    '../_base_/models/mask-rcnn_r50_fpn.py',
-    '../_base_/models/scsc.py',
+    '../_base_/models/mask-rcnn_scsc-r50_fpn.py',
+    '../_base_/mmplug.py',
 ]
-
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
-model = dict(
-    backbone={{_base_.scsc_r50_backbone}},
-    neck=dict(in_channels=[288, 576, 1152, 1536]))

@@ -2,8 +2,8 @@
 # weight decay 0.05, 12 epochs); drop path 0.2 as Swin-T.
 _base_ = [
     'mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py',
-    '../_base_/models/scsc.py',
+    '../_base_/mmplug.py',
+    '../_base_/models/scsc-swin-t.py',
 ]
 
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
-model = dict(backbone={{_base_.scsc_swin_t_backbone}})
+model = dict(backbone=_base_.pop('backbone'))

@@ -2,8 +2,8 @@
 # crop, AdamW 1e-4, weight decay 0.05, 36 epochs, steps 27/33).
 _base_ = [
     'mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_ms-crop-3x_coco.py',
-    '../_base_/models/scsc.py',
+    '../_base_/mmplug.py',
+    '../_base_/models/scsc-swin-t.py',
 ]
 
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
-model = dict(backbone={{_base_.scsc_swin_t_backbone}})
+model = dict(backbone=_base_.pop('backbone'))

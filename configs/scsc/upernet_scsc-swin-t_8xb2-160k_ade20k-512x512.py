@@ -3,8 +3,8 @@
 # 8 GPUs x 2 images). No official segmentation result exists.
 _base_ = [
     'mmseg::swin/swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-512x512.py',  # noqa
-    '../_base_/models/scsc.py',
+    '../_base_/mmplug.py',
+    '../_base_/models/scsc-swin-t.py',
 ]
 
-custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
-model = dict(pretrained=None, backbone={{_base_.scsc_swin_t_backbone}})
+model = dict(pretrained=None, backbone=_base_.pop('backbone'))

@@ -7,10 +7,11 @@ _base_ = [
     'mmdet::convnext/cascade-mask-rcnn_convnext-t-p4-w7_fpn_4conv1fc-giou_amp-ms-crop-3x_coco.py',  # noqa
     '../_base_/models/smt-s.py',
 ]
-
+# mmdet's config imports mmpretrain.models: ours instead (../_base_/mmplug.py
+# cannot be a second base, both set custom_imports)
 custom_imports = dict(imports=['mmplug.models'], allow_failed_imports=False)
 model = dict(
-    backbone={{_base_.smt_s_backbone}},
+    backbone=_base_.pop('backbone'),
     neck=dict(in_channels=[64, 128, 256, 512]))
 optim_wrapper = dict(
     _delete_=True,

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/models/smt-s.py',
 ]
 model = dict(
-    backbone={{_base_.smt_s_backbone}},
+    backbone=_base_.pop('backbone'),
     neck=dict(in_channels=[64, 128, 256, 512], start_level=1,
               add_extra_convs='on_input'))
 optim_wrapper = dict(optimizer=dict(lr=1e-4), paramwise_cfg=None)

@@ -2,20 +2,13 @@
 # (paper: 49.2 / 50.2 mIoU single / multi-scale, 50M, 935G at 512x2048):
 # AdamW lr 6e-5, weight decay 0.01, 1500-iteration linear warmup, then
 # linear (poly 1.0) decay; drop path 0.2. Needs checkpoints/smt_small.pth.
-_base_ = [
-    '../_base_/models/upernet_r50.py',
-    '../_base_/datasets/ade20k.py',
-    '../_base_/schedules/schedule_160k.py',
-    '../_base_/default_runtime_seg.py',
-    '../_base_/models/smt-s.py',
-]
-crop_size = (512, 512)
+_base_ = ['../upernet/upernet_r50_4xb4-160k_ade20k-512x512.py',
+          '../_base_/models/smt-s.py']
 model = dict(
-    data_preprocessor=dict(size=crop_size),
     pretrained=None,
-    backbone={{_base_.smt_s_backbone}},
-    decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=150),
-    auxiliary_head=dict(in_channels=256, num_classes=150))
+    backbone=_base_.pop('backbone'),
+    decode_head=dict(in_channels=[64, 128, 256, 512]),
+    auxiliary_head=dict(in_channels=256))
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',

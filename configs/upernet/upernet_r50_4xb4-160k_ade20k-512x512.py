@@ -1,6 +1,6 @@
 # UPerNet R-50 (V1c) on ADE20K, 160k iterations at 512x512, as mmseg's
 # upernet_r50_4xb4-160k_ade20k-512x512.py (mmseg: 42.05 mIoU): the baseline
-# of configs/fpt/upernet_r50-fpt_4xb4-160k_ade20k-512x512.py.
+# of configs/fpt/upernet_r50_fpt_4xb4-160k_ade20k-512x512.py.
 _base_ = [
     '../_base_/models/upernet_r50.py',
     '../_base_/datasets/ade20k.py',

@@ -1,11 +1,15 @@
 """What the checkpoint converters in ``tools/model_converters/`` share:
-splitting a checkpoint into backbone and other keys, writing the result and
-printing the key report."""
-from typing import Dict, Sequence, Tuple
+splitting a checkpoint into backbone and other keys, converting them with
+the model's own converter, writing the result and printing the key
+report."""
+from typing import Callable, Dict, Sequence, Tuple
+
+from torch import nn
 
 from mmengine.runner.checkpoint import save_checkpoint
 
-from mmplug.checkpoint import install_atomic_saving, safe_torch_load
+from mmplug.checkpoint import (install_atomic_saving, safe_torch_load,
+                               split_prefix, unwrap_checkpoint)
 
 
 def read_backbone_state(src: str) -> Tuple[str, Dict, Dict]:
@@ -16,14 +20,44 @@ def read_backbone_state(src: str) -> Tuple[str, Dict, Dict]:
         detector/segmentor checkpoint, else ``''``; the backbone keys
         without it; the other keys (neck, heads) as they are.
     """
-    ckpt = safe_torch_load(src, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt.get('model', ckpt))
+    _, state = unwrap_checkpoint(safe_torch_load(src, map_location='cpu'))
     prefix = 'backbone.' if any(k.startswith('backbone.') for k in state) \
         else ''
-    backbone = {k[len(prefix):]: v for k, v in state.items()
-                if k.startswith(prefix)}
-    others = {k: v for k, v in state.items() if not k.startswith(prefix)}
+    backbone, others = split_prefix(state, prefix)
     return prefix, backbone, others
+
+
+def convert_backbone_checkpoint(
+        src: str, dst: str, convert: Callable[[Dict], Dict],
+        build: Callable[[Dict], Tuple[nn.Module, dict]],
+        ignore: Tuple[str, ...] = ()) -> dict:
+    """Convert the backbone keys of ``src`` to ``dst`` and compare them with
+    the model they describe.
+
+    Args:
+        src, dst (str): checkpoint paths.
+        convert (callable): the model's key converter (e.g.
+            :func:`mmplug.models.backbones.smt.convert_smt`).
+        build (callable): ``build(converted_keys) -> (model, arch)``: the
+            model whose keys the checkpoint should have.
+        ignore (tuple[str]): key prefixes not to report as unmapped.
+
+    Returns:
+        dict: ``model``, ``arch``, ``kind``, ``converted``,
+        ``passed_through``, ``unmapped`` and ``missing`` (key lists).
+    """
+    prefix, raw, others = read_backbone_state(src)
+    backbone = convert(raw)
+    model, arch = build(backbone)
+    expected = model.state_dict()
+    unmapped = sorted(k for k in backbone
+                      if k not in expected and not k.startswith(ignore))
+    missing = sorted(k for k in expected if k not in backbone)
+    write_converted(dst, prefix, backbone, others)
+    return dict(model=type(model).__name__, arch=arch,
+                kind='detector/segmentor' if prefix else 'classification',
+                converted=len(backbone), passed_through=len(others),
+                unmapped=unmapped, missing=missing)
 
 
 def write_converted(dst: str, prefix: str, backbone: Dict,
@@ -75,8 +109,7 @@ def fold_do_conv_checkpoint(src: str, dst: str) -> int:
     from mmplug.models.layers.do_conv import (do_conv_keys,
                                               fold_do_conv_state_dict)
     ckpt = safe_torch_load(src, map_location='cpu')
-    key = next((k for k in ('state_dict', 'model') if k in ckpt), None)
-    state = ckpt[key] if key else ckpt
+    key, state = unwrap_checkpoint(ckpt)
     folded = fold_do_conv_state_dict(state)
     if key:
         ckpt = dict(ckpt, **{key: folded})

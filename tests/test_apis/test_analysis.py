@@ -169,8 +169,10 @@ def test_upernet_r18_flops_small(seg_cfg):
     result = get_flops(seg_cfg, (128, 128))
     assert result['task'] == 'seg'
     assert result['input_shape'] == (1, 3, 128, 128)
-    assert result['flops'] > 0
     assert set(result['flops_by_module']) == {'backbone', 'decode_head'}
+    # the rest is the segmentor's final resize: under 1%
+    by_module = sum(result['flops_by_module'].values())
+    assert by_module <= result['flops'] <= 1.01 * by_module
     assert all(v > 0 for v in result['flops_by_module'].values())
     assert 'auxiliary_head' not in result['params_by_module']
     assert result['attention_flops'] == 0
@@ -189,10 +191,10 @@ def test_benchmark(det_cfg, part):
     assert result['part'] == part
     assert result['input_shape'] == (1, 3, 128, 160)
     assert result['threads'] == 1
-    assert len(result['latencies_ms']) == 2
-    assert result['latency_ms'] > 0
-    assert result['latency_iqr_ms'] >= 0
-    assert result['peak_memory_mib'] >= 0
+    runs = sorted(result['latencies_ms'])
+    assert len(runs) == 2
+    assert result['latency_ms'] == pytest.approx(sum(runs) / 2)  # median
+    assert result['latency_iqr_ms'] <= runs[1] - runs[0] + 1e-9
     assert result['images_per_s'] == pytest.approx(1e3 / result['latency_ms'])
 
 

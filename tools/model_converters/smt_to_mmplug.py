@@ -16,26 +16,15 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmplug.apis.cli import exit_on_user_error  # noqa: E402
-from mmplug.apis.convert import (print_report,  # noqa: E402
-                                 read_backbone_state, write_converted)
+from mmplug.apis.convert import (convert_backbone_checkpoint,  # noqa: E402
+                                 print_report)
 from mmplug.models.backbones.smt import (SMT, convert_smt,  # noqa: E402
                                          infer_smt_arch)
 
 
-def convert_file(src: str, dst: str) -> dict:
-    """Convert ``src`` to ``dst``; return a report dict."""
-    prefix, raw, others = read_backbone_state(src)
-    backbone = convert_smt(raw)
-    arch = infer_smt_arch(backbone)
-    expected = SMT(arch=arch).state_dict()  # the classifier head aside
-    unmapped = sorted(k for k in backbone
-                      if k not in expected and not k.startswith('head.'))
-    missing = sorted(k for k in expected if k not in backbone)
-    write_converted(dst, prefix, backbone, others)
-    return dict(arch=arch, kind='detector/segmentor' if prefix else
-                'classification', converted=len(backbone),
-                passed_through=len(others), unmapped=unmapped,
-                missing=missing)
+def build(state: dict):
+    arch = infer_smt_arch(state)
+    return SMT(arch=arch), arch  # the classifier head aside
 
 
 def main(argv=None):
@@ -44,7 +33,8 @@ def main(argv=None):
     parser.add_argument('dst', help='output file')
     args = parser.parse_args(argv)
     with exit_on_user_error('smt_to_mmplug.py'):
-        report = convert_file(args.src, args.dst)
+        report = convert_backbone_checkpoint(args.src, args.dst, convert_smt,
+                                             build, ignore=('head.', ))
     return print_report(args.src, args.dst, report,
                         [f"arch: {report['arch']}"])
 

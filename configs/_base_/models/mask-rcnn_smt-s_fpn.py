@@ -2,5 +2,5 @@
 _base_ = ['./mask-rcnn_r50_fpn.py', './smt-s.py']
 
 model = dict(
-    backbone={{_base_.smt_s_backbone}},
+    backbone=_base_.pop('backbone'),
     neck=dict(in_channels=[64, 128, 256, 512]))

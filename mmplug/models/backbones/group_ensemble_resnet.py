@@ -14,59 +14,31 @@ segmentation the tails' maps are returned concatenated (channel block g =
 tail g); the paper's detection heads are not described.
 """
 import math
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Tuple, Union
 
-from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
-from mmplug.models.utils.backbone import (BottleneckBase,
-                                          ResNetFamilyBackbone,
-                                          normalize_out_indices)
+from mmplug.models.utils.resnet import Bottleneck, ResNetBackbone
 from mmplug.registry import MODELS
 
 
-class GroupBottleneck(BottleneckBase):
-    """ResNet bottleneck (stride on the 3x3) whose convs have ``groups``
-    groups; ``in_groups`` for the 1x1 conv and shortcut reading the input
-    (1: dense, for the first block after the shared base)."""
-
-    def __init__(self, in_channels: int, mid: int, out: int, stride: int,
-                 groups: int, in_groups: int, norm_cfg: dict,
-                 with_cp: bool = False):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, mid, 1, groups=in_groups,
-                               bias=False)
-        self.bn1 = build_norm_layer(norm_cfg, mid)[1]
-        self.conv2 = nn.Conv2d(mid, mid, 3, stride, 1, groups=groups,
-                               bias=False)
-        self.bn2 = build_norm_layer(norm_cfg, mid)[1]
-        self.conv3 = nn.Conv2d(mid, out, 1, groups=groups, bias=False)
-        self.bn3 = build_norm_layer(norm_cfg, out)[1]
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = nn.Sequential(
-            nn.Conv2d(in_channels, out, 1, stride, groups=in_groups,
-                      bias=False),
-            build_norm_layer(norm_cfg, out)[1]) \
-            if stride != 1 or in_channels != out else None
-        self.with_cp = with_cp
-
-
 @MODELS.register_module()
-class GroupEnsembleResNet(ResNetFamilyBackbone):
+class GroupEnsembleResNet(ResNetBackbone):
     """Group Ensemble ResNet backbone (and ImageNet classifier of averaged
     group heads); names as torchvision's ResNet (``conv1``, ``bn1``,
     ``layer{i}``), so a torchvision ResNet checkpoint loads into the shared
     base.
 
     Args:
-        depth (int): 50 or 101.
+        arch (str | int | dict, optional): ``50`` (default) or ``101``, or a
+            dict with ``depths``; ``depth``/``depths`` are accepted too.
         num_groups (int): G, tails in the ensemble. Defaults to 4.
-        shared_stages (int): stages in the shared base (0-3). Defaults to 2.
+        shared_stages (int): stages in the shared base (0 to the number of
+            stages - 1). Defaults to 2.
         widen_factor (float, optional): width of the split stages
             (default ``sqrt(G)``: about ResNet's FLOPs).
-        in_channels, out_indices, frozen_stages, norm_cfg, norm_eval,
-            with_cp, depths, init_cfg: as the other mmplug ResNets.
-        num_classes (int): classes of each group's classifier; 0 for none.
+        **kwargs: :class:`ResNetBackbone`'s arguments; ``num_classes`` is
+            the classes of each group's classifier.
 
     Example:
         >>> import torch
@@ -75,66 +47,52 @@ class GroupEnsembleResNet(ResNetFamilyBackbone):
         >>> [tuple(o.shape) for o in model(torch.rand(1, 3, 64, 96))]
         [(1, 256, 16, 24), (1, 512, 8, 12), (1, 2048, 4, 6), (1, 4096, 2, 3)]
     """
-    arch_settings = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+    arch_zoo = {'50': dict(depths=(3, 4, 6, 3)),
+                '101': dict(depths=(3, 4, 23, 3))}
     arch_name = 'GroupEnsembleResNet'
 
     def __init__(self,
-                 depth: int = 50,
+                 arch: Union[str, int, dict, None] = None,
                  num_groups: int = 4,
                  shared_stages: int = 2,
                  widen_factor: Optional[float] = None,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 depths: Optional[Sequence[int]] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        depths = self._stage_depths(depth, depths)
-        if not 0 <= shared_stages <= 3:
-            raise ValueError(f'shared_stages must be in [0, 3], got '
-                             f'{shared_stages}')
-        widen = math.sqrt(num_groups) if widen_factor is None \
+                 **kwargs):
+        super().__init__(arch, **kwargs)
+        if not 0 <= shared_stages < self.num_stages:
+            raise ValueError(f'shared_stages must be in [0, '
+                             f'{self.num_stages - 1}], got {shared_stages}')
+        self.widen = math.sqrt(num_groups) if widen_factor is None \
             else widen_factor
         self.num_groups, self.shared_stages = num_groups, shared_stages
-        self.out_indices = normalize_out_indices(out_indices, 4)
-        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
-        self.bn1 = build_norm_layer(norm_cfg, 64)[1]
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.embed_dims: List[int] = []
-        channels = 64
-        for i, blocks in enumerate(depths):
-            split = i >= shared_stages
-            mid = 64 * 2**i
-            if split:
-                mid = int(round(mid * widen / num_groups)) * num_groups
-            groups = num_groups if split else 1
-            layer = []
-            for b in range(blocks):
-                first_split = split and i == shared_stages and b == 0
-                layer.append(GroupBottleneck(
-                    channels, mid, mid * 4, 2 if b == 0 and i > 0 else 1,
-                    groups, 1 if first_split else groups, norm_cfg,
-                    with_cp))
-                channels = mid * 4
-            self.add_module(f'layer{i + 1}', nn.Sequential(*layer))
-            self.embed_dims.append(channels)
-        # one classifier per group: a grouped 1x1 conv on the pooled map
-        self._build_classifier(
-            channels, num_classes,
-            nn.Conv2d(channels, num_groups * num_classes, 1,
-                      groups=num_groups) if num_classes > 0 else None)
-        self._setup_freezing(frozen_stages, norm_eval, 4)
+        self._build(head=self._heads)
 
-    def stage_outputs(self, x: Tensor):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        for i in range(4):
-            x = getattr(self, f'layer{i + 1}')(x)
-            yield x
+    def _heads(self, channels: int, num_classes: int) -> nn.Module:
+        """One classifier per group: a grouped 1x1 conv on the pooled
+        map."""
+        return nn.Conv2d(channels, self.num_groups * num_classes, 1,
+                         groups=self.num_groups)
+
+    def stage_widths(self, stage: int) -> Tuple[int, int]:
+        """ResNet's, widened by ``widen_factor`` (rounded to a multiple of
+        G) in the split stages."""
+        mid, _ = super().stage_widths(stage)
+        if stage >= self.shared_stages:
+            mid = int(round(mid * self.widen / self.num_groups)) * \
+                self.num_groups
+        return mid, mid * self.expansion
+
+    def make_block(self, stage: int, index: int, in_channels: int,
+                   mid_channels: int, out_channels: int,
+                   stride: int) -> nn.Module:
+        """A bottleneck of group convs in the split stages; the first block
+        after the shared base reads the whole shared map (dense conv1 and
+        shortcut)."""
+        split = stage >= self.shared_stages
+        groups = self.num_groups if split else 1
+        first_split = split and stage == self.shared_stages and index == 0
+        return Bottleneck(in_channels, mid_channels, out_channels, stride,
+                          groups, 1 if first_split else groups,
+                          norm_cfg=self.norm_cfg, with_cp=self.with_cp)
 
     def group_logits(self, last: Tensor) -> Tensor:
         """(N, C, H, W) last map -> each group's logits (N, G, classes)."""

@@ -9,16 +9,22 @@ reduction, 1x1 expansion, depthwise 3x3) instead of the thin middle of an
 inverted residual.
 """
 import math
-from typing import List, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
-import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.arch import parse_arch
+from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
 from mmplug.registry import MODELS
+
+#: the paper's stages ``(t, c, n, s)``: expansion (reduction) ratio, width,
+#: blocks, stride of the first block
+MOBILENEXT_STAGES = ((2, 96, 1, 2), (6, 144, 1, 1), (6, 192, 3, 2),
+                     (6, 288, 3, 2), (6, 384, 4, 1), (6, 576, 4, 2),
+                     (6, 960, 3, 1), (6, 1280, 1, 1))
 
 
 def make_divisible(value: float, divisor: int) -> int:
@@ -100,35 +106,32 @@ class SandGlass(nn.Module):
                 return out + x
             return torch.cat([out[:, :k] + x[:, :k], out[:, k:]], dim=1)
 
-        if self.with_cp and x.requires_grad:
-            return cp.checkpoint(inner, x, use_reentrant=False)
-        return inner(x)
+        return checkpoint_if(self.with_cp, inner, x)
 
 
 @MODELS.register_module()
 class MobileNeXt(BaseBackbone):
     """MobileNeXt backbone (and ImageNet classifier).
 
-    A 3x3/2 stem to 32 channels, then 8 stages of sandglass blocks
-    ``(t, c, n, s)``: (2, 96, 1, 2), (6, 144, 1, 1), (6, 192, 3, 2),
-    (6, 288, 3, 2), (6, 384, 4, 1), (6, 576, 4, 2), (6, 960, 3, 1),
-    (6, 1280, 1, 1); no final 1x1 conv. The head is global pooling, dropout
-    0.2 and a linear layer. MobileNeXt-1.0: 3.5M parameters and 300M
-    multiply-adds at 224x224 with the head (asserted in the tests).
+    A 3x3/2 stem to 32 channels, then the 8 stages of sandglass blocks of
+    :data:`MOBILENEXT_STAGES`; no final 1x1 conv. The head is global
+    pooling, dropout 0.2 and a linear layer. MobileNeXt-1.0:
+    3.5M parameters and 300M multiply-adds at 224x224 with the head
+    (asserted in the tests).
 
     Args:
-        widen_factor (float): channel multiplier (channels rounded to
-            multiples of 8).
-        out_indices (int | Sequence[int]): stages to output (0-7); the
-            default (1, 2, 4, 7) gives strides 4/8/16/32.
-        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 0..k-1.
-        norm_eval (bool): keep BatchNorms in eval mode while training.
+        arch (str | dict): the width multiplier of the paper's variants,
+            ``'1.4'``, ``'1.0'`` (default), ``'0.75'``, ``'0.5'`` or
+            ``'0.35'``, or a dict with ``stages`` (a ``(t, c, n, s)`` per
+            stage) and ``widen_factor``.
+        widen_factor (float, optional): channel multiplier (channels
+            rounded to multiples of 8); overrides the arch's.
         identity_ratio (float): see :class:`SandGlass`.
         norm_cfg, act_cfg (dict): norms and activations.
-        with_cp (bool): activation checkpointing in every block.
-        num_classes (int): classifier classes; 0 for none.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint=...)``.
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`). The default
+            ``out_indices`` (1, 2, 4, 7) gives strides 4/8/16/32.
 
     Example:
         >>> import torch
@@ -137,51 +140,53 @@ class MobileNeXt(BaseBackbone):
         >>> [tuple(o.shape) for o in model(torch.rand(1, 3, 64, 96))]
         [(1, 144, 16, 24), (1, 192, 8, 12), (1, 384, 4, 6), (1, 1280, 2, 3)]
     """
-    arch_setting = [[2, 96, 1, 2], [6, 144, 1, 1], [6, 192, 3, 2],
-                    [6, 288, 3, 2], [6, 384, 4, 1], [6, 576, 4, 2],
-                    [6, 960, 3, 1], [6, 1280, 1, 1]]
+    arch_zoo = {width: dict(stages=MOBILENEXT_STAGES,
+                            widen_factor=float(width))
+                for width in ('1.4', '1.0', '0.75', '0.5', '0.35')}
+    essential_keys = {'stages', 'widen_factor'}
 
     def __init__(self,
-                 widen_factor: float = 1.0,
-                 out_indices: Union[int, Sequence[int]] = (1, 2, 4, 7),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
+                 arch: Union[str, dict] = '1.0',
+                 widen_factor: Optional[float] = None,
                  identity_ratio: float = 1.0,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU6'),
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        num_stages = len(self.arch_setting)
-        self.out_indices = normalize_out_indices(out_indices, num_stages)
-        channels = make_divisible(32 * widen_factor, 8)
-        self.stem = ConvModule(3, channels, 3, stride=2, padding=1,
-                               norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.embed_dims: List[int] = []
+                 out_indices: Union[int, Sequence[int]] = (1, 2, 4, 7),
+                 **kwargs):
+        super().__init__(out_indices=out_indices, **kwargs)
+        self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
+                               'MobileNeXt')
+        if widen_factor is not None:
+            self.arch['widen_factor'] = widen_factor
+        widen = self.arch['widen_factor']
+        self._set_stages(len(self.arch['stages']))
+        channels = make_divisible(32 * widen, 8)
+        self.stem = ConvModule(self.in_channels, channels, 3, stride=2,
+                               padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.stage_channels: List[int] = []
+        self.stage_strides: List[int] = []
+        stride = 2
         self.stages = nn.ModuleList()
-        for t, c, n, s in self.arch_setting:
-            out = make_divisible(c * widen_factor, 8)
+        for t, c, n, s in self.arch['stages']:
+            out = make_divisible(c * widen, 8)
             self.stages.append(nn.Sequential(*(
                 SandGlass(channels if i == 0 else out, out,
                           s if i == 0 else 1, t, identity_ratio,
                           norm_cfg=norm_cfg, act_cfg=act_cfg,
-                          with_cp=with_cp) for i in range(n))))
-            self.embed_dims.append(out)
+                          with_cp=self.with_cp) for i in range(n))))
+            stride *= s
+            self.stage_channels.append(out)
+            self.stage_strides.append(stride)
             channels = out
-        if num_classes > 0:
-            self.dropout = nn.Dropout(0.2)
-        self._build_classifier(channels, num_classes)
-        self._setup_freezing(frozen_stages, norm_eval, num_stages)
+        self._build_classifier(channels, dropout=0.2)
+        self._setup_freezing()
 
-    def stage_outputs(self, x: Tensor):
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield each stage's map (N, C_i, ceil(H / s_i), ceil(W / s_i))."""
         x = self.stem(x)
         for stage in self.stages:
             x = stage(x)
             yield x
-
-    def _classify(self, last: Tensor) -> Tensor:
-        return self.fc(self.dropout(last.mean(dim=(2, 3))))
 
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         return [self.stem] + list(self.stages[:frozen_stages])

@@ -7,16 +7,16 @@ et al., CVPR 2022). Written from the papers and notes on the official code
 yangtao2019yt/edgeformer_v2_*). Parameter names are ConvNeXt's
 (facebookresearch): ``downsample_layers``, ``stages``, ``dwconv``,
 ``pwconv1``/``pwconv2``, ``gamma``, output norms ``norm{i}``, so that
-ConvNeXt checkpoints load and the ConvNeXt layer-decay optimizer
-constructors of mmdet and mmseg apply (the class name contains
-``ConvNeXt``, which is what they check).
+ConvNeXt checkpoints load; :meth:`ParCConvNeXt.get_layer_depth` gives
+ConvNeXt's layer ids for layer-wise lr decay (mmpretrain's protocol, used
+by ``mmplug.LayerDecayOptimizerConstructor``).
 """
 import re
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from functools import partial
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
@@ -24,7 +24,9 @@ from torch import Tensor, nn
 from mmplug.models.layers.norm import LayerNorm2d
 from mmplug.models.layers.parc import (ParC, ParCMixer,
                                       rename_official_parc_key)
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.arch import count_indices, parse_arch
+from mmplug.models.utils.backbone import (BaseBackbone, checkpoint_if,
+                                          normalize_out_indices)
 from mmplug.registry import MODELS
 
 
@@ -80,9 +82,7 @@ class ConvNeXtBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C, H, W)."""
-        if self.with_cp and x.requires_grad:
-            return cp.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return checkpoint_if(self.with_cp, self._inner_forward, x)
 
 
 class Downsample(nn.Sequential):
@@ -109,24 +109,41 @@ MMPRETRAIN_KEY_MAP = (
 
 def convert_parc_convnext(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
     """Official ParC-ConvNeXt, facebookresearch ConvNeXt or mmpretrain
-    ConvNeXt keys -> ours.
-
-    A ``backbone.`` prefix (a detector or segmentor checkpoint) is removed;
-    ParC keys as :func:`rename_official_parc_key`.
+    ConvNeXt keys -> ours: mmpretrain's names as facebookresearch's, ParC
+    keys as :func:`rename_official_parc_key`.
 
     Args:
-        state_dict (dict): checkpoint keys.
+        state_dict (dict): checkpoint keys (without a ``backbone.`` prefix).
 
     Returns:
         dict: a new dict with mmplug's keys.
     """
     converted = {}
     for key, value in state_dict.items():
-        key = re.sub(r'^backbone\.', '', key)
         for pattern, repl in MMPRETRAIN_KEY_MAP:
             key = re.sub(pattern, repl, key)
         converted[rename_official_parc_key(key)] = value
     return converted
+
+
+def infer_parc_convnext_arch(state_dict: Dict[str, Tensor]) -> dict:
+    """:class:`ParCConvNeXt`'s ``arch``, ``parc_stages`` (a plain ConvNeXt
+    gets the default ones) and ``num_classes`` from a (ParC-)ConvNeXt state
+    dict (after :func:`convert_parc_convnext`); ValueError if it is none."""
+    if not any(k.startswith('downsample_layers.') for k in state_dict):
+        raise ValueError('not a ConvNeXt state dict: no downsample_layers.*')
+    num_stages = count_indices(state_dict, r'stages\.(\d+)\.')
+    depths = [count_indices(state_dict, rf'stages\.{i}\.(\d+)\.')
+              for i in range(num_stages)]
+    dims = [state_dict[f'downsample_layers.{i}.{0 if i == 0 else 1}.weight']
+            .shape[0] for i in range(num_stages)]
+    parc_stages = [i for i in range(num_stages)
+                   if any(k.startswith(f'stages.{i}.') and '.parc.' in k
+                          for k in state_dict)]
+    head = state_dict.get('head.weight')
+    return dict(arch=dict(embed_dims=dims, depths=depths),
+                parc_stages=parc_stages or (2, 3),
+                num_classes=0 if head is None else head.shape[0])
 
 
 @MODELS.register_module()
@@ -150,9 +167,6 @@ class ParCConvNeXt(BaseBackbone):
         arch (str | dict): ``'xt'``/``'xtiny'``, ``'t'``/``'tiny'``,
             ``'s'``/``'small'``, ``'b'``/``'base'``, or a dict with
             ``embed_dims`` and ``depths``.
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output.
-            Defaults to (0, 1, 2, 3).
         parc_stages (Sequence[int]): stages whose last third are ParC
             blocks. Defaults to (2, 3).
         pretrain_img_size (int): image size the meta kernels are sized for.
@@ -162,15 +176,13 @@ class ParCConvNeXt(BaseBackbone):
             all blocks.
         layer_scale_init_value (float): initial ``gamma``; 0 disables it.
             Defaults to 1e-6.
-        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 1..k
-            (with the downsampling layers before them).
-        norm_eval (bool): kept for the mmdet contract (no BatchNorm here).
-        with_cp (bool): activation checkpointing in every block.
-        num_classes (int): classifier classes; 0 (default) for no head.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint=...)``: official ParC-ConvNeXt (both layouts),
-            facebookresearch or mmpretrain ConvNeXt checkpoints
-            (:func:`convert_parc_convnext`); unmatched keys are reported.
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`);
+            ``frozen_stages`` includes the downsampling layers before the
+            stages. Official ParC-ConvNeXt (both layouts), facebookresearch
+            or mmpretrain ConvNeXt checkpoints load
+            (:func:`convert_parc_convnext`).
 
     Example:
         >>> import torch
@@ -190,29 +202,28 @@ class ParCConvNeXt(BaseBackbone):
         **dict.fromkeys(['b', 'base'], dict(
             embed_dims=[128, 256, 512, 1024], depths=[3, 3, 27, 3])),
     }
-    out_strides = (4, 8, 16, 32)
-    num_stages = 4
+    essential_keys = {'embed_dims', 'depths'}
 
     def __init__(self,
                  arch: Union[str, dict] = 'xt',
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  parc_stages: Sequence[int] = (2, 3),
                  pretrain_img_size: int = 224,
                  impl: str = 'auto',
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-6,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        self.arch = self._parse_arch(arch)
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
+                               'ParC-ConvNeXt', stage_keys=('depths',
+                                                            'embed_dims'))
         dims, depths = self.arch['embed_dims'], self.arch['depths']
         self.embed_dims = list(dims)
-        self.out_indices = normalize_out_indices(out_indices, self.num_stages)
-        self.parc_stages = normalize_out_indices(parc_stages, self.num_stages)
+        self._set_stages(len(depths))
+        self.parc_stages = normalize_out_indices(parc_stages,
+                                                 self.num_stages) \
+            if len(parc_stages) else ()
+        self.stage_channels = list(dims)
+        self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
 
         self.downsample_layers = nn.ModuleList()
@@ -220,42 +231,23 @@ class ParCConvNeXt(BaseBackbone):
         for i in range(self.num_stages):
             if i == 0:
                 self.downsample_layers.append(Downsample(
-                    nn.Conv2d(in_channels, dims[0], 4, 4),
+                    nn.Conv2d(self.in_channels, dims[0], 4, 4),
                     LayerNorm2d(dims[0], eps=1e-6)))
             else:
                 self.downsample_layers.append(Downsample(
                     LayerNorm2d(dims[i - 1], eps=1e-6),
                     nn.Conv2d(dims[i - 1], dims[i], 2, 2)))
-            kernel = pretrain_img_size // self.out_strides[i]
+            kernel = pretrain_img_size // self.stage_strides[i]
             self.stages.append(nn.Sequential(*[
                 ConvNeXtBlock(
                     dims[i], dpr[sum(depths[:i]) + j], layer_scale_init_value,
                     kernel if self.is_parc_block(i, j) else None, impl,
-                    with_cp) for j in range(depths[i])
+                    self.with_cp) for j in range(depths[i])
             ]))
-            if i in self.out_indices:
-                self.add_module(f'norm{i}', LayerNorm2d(dims[i], eps=1e-6))
-        self.num_classes = num_classes
-        if num_classes > 0:
-            self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
-            self.head = nn.Linear(dims[-1], num_classes)
-        else:
-            self.ignored_pretrained_keys = ('head.', 'norm.')
-        self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
-
-    def _parse_arch(self, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch.lower() not in self.arch_zoo:
-                raise ValueError(f'unknown ParC-ConvNeXt arch {arch!r}; choose '
-                                 f'one of {sorted(self.arch_zoo)} or give a '
-                                 'dict')
-            arch = self.arch_zoo[arch.lower()]
-        for key in ('embed_dims', 'depths'):
-            if len(arch.get(key, ())) != self.num_stages:
-                raise ValueError(f'ParC-ConvNeXt arch {key} needs '
-                                 f'{self.num_stages} values, got '
-                                 f'{arch.get(key)}')
-        return dict(arch)
+        self._add_out_norms(partial(LayerNorm2d, eps=1e-6))
+        self._build_classifier(dims[-1], name='head',
+                               norm=partial(nn.LayerNorm, eps=1e-6))
+        self._setup_freezing()
 
     def is_parc_block(self, stage: int, index: int) -> bool:
         """Whether block ``index`` of ``stage`` is a ParC block (the last
@@ -267,11 +259,31 @@ class ParCConvNeXt(BaseBackbone):
         modules = [self.downsample_layers[0]]
         for i in range(frozen_stages):
             modules.append(self.stages[i])
-            if hasattr(self, f'norm{i}'):
-                modules.append(getattr(self, f'norm{i}'))
+            if i in self.out_norm_names:
+                modules.append(getattr(self, self.out_norm_names[i]))
             if i + 1 < self.num_stages:
                 modules.append(self.downsample_layers[i + 1])
         return modules
+
+    def get_layer_depth(self, param_name: str,
+                        prefix: str = '') -> Tuple[int, int]:
+        """ConvNeXt's layer ids for layer-wise lr decay (as mmpretrain's and
+        mmdet's ConvNeXt): the stem 0, stage 1 1, stage 2 (and the
+        downsampling before it) 2, stage 3 ``3 + block // 3`` (its
+        downsampling 3), the last stage and its downsampling ``L``, anything
+        else ``L + 1``; ``L`` is 12 when the third stage has more than 9
+        blocks, else 6. See :meth:`BaseBackbone.get_layer_depth`."""
+        last = 12 if self.arch['depths'][-2] > 9 else 6
+        parts = param_name[len(prefix):].split('.') \
+            if param_name.startswith(prefix) else ['']
+        if parts[0] not in ('downsample_layers', 'stages'):
+            return last + 1, last + 2
+        stage, is_block = int(parts[1]), parts[0] == 'stages'
+        if stage == self.num_stages - 1:
+            return last, last + 2
+        if stage == 2 and is_block:
+            return 3 + int(parts[2]) // 3, last + 2
+        return 0 if stage == 0 and not is_block else stage + 1, last + 2
 
     def convert_state_dict(self, state_dict: Dict) -> Dict:
         return convert_parc_convnext(state_dict)
@@ -295,6 +307,3 @@ class ParCConvNeXt(BaseBackbone):
             x = stage(downsample(x))
             yield x
 
-    def _classify(self, last: Tensor) -> Tensor:
-        """``head(norm(mean of the last map))``, as the official model."""
-        return self.head(self.norm(last.mean(dim=(2, 3))))

@@ -10,7 +10,6 @@ from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
@@ -18,7 +17,8 @@ from torch import Tensor, nn
 
 from mmplug.models.layers.norm import LayerNorm2d
 from mmplug.models.layers.scsc import SCSC
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.arch import parse_arch
+from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
 from mmplug.registry import MODELS
 
 
@@ -68,9 +68,7 @@ class SpatialBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C, H, W)."""
-        if self.with_cp and x.requires_grad:
-            return cp.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return checkpoint_if(self.with_cp, self._inner_forward, x)
 
 
 class PatchEmbed(nn.Module):
@@ -128,23 +126,19 @@ class SCSCSwin(BaseBackbone):
     output before its patch merging.
 
     Args:
-        embed_dims (int): stage-1 width. Defaults to 96.
-        depths (Sequence[int]): blocks per stage. Defaults to (2, 2, 6, 2).
-        kernel_sizes (Sequence[Sequence[int]]): SCSC kernels per stage.
-        mlp_ratio (float): MLP width ratio. Defaults to 4.
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output.
+        arch (str | dict): ``'t'``/``'tiny'`` (default) or a dict with
+            ``embed_dims`` (stage-1 width), ``depths`` and ``kernel_sizes``
+            (per stage), optionally ``mlp_ratio`` (default 4).
+        embed_dims, depths, kernel_sizes, mlp_ratio (optional): override
+            the arch's.
         drop_path_rate (float): stochastic depth, linearly increasing.
             Defaults to 0.1 (official).
-        frozen_stages (int): -1 none, 0 the patch embedding, k it + stages
-            1..k (with their patch merging).
         norm_cfg (dict): the BatchNorms (``SyncBN`` in detection configs).
-        norm_eval (bool): keep BatchNorms in eval mode while training.
-        with_cp (bool): activation checkpointing in every block.
-        num_classes (int): classifier classes (``norm`` + ``head``); 0 for
-            none.
-        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``;
-            official ``SCSC_Swin`` state dicts load as they are.
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`); the head
+            is ``norm`` + ``head``; official ``SCSC_Swin`` state dicts load
+            as they are.
 
     Example:
         >>> import torch
@@ -153,60 +147,63 @@ class SCSCSwin(BaseBackbone):
         >>> [tuple(o.shape) for o in model(torch.rand(1, 3, 97, 131))]
         [(1, 96, 25, 33), (1, 192, 13, 17), (1, 384, 7, 9), (1, 768, 4, 5)]
     """
-    out_strides = (4, 8, 16, 32)
-    num_stages = 4
+    arch_zoo = {
+        **dict.fromkeys(['t', 'tiny'], dict(
+            embed_dims=96, depths=(2, 2, 6, 2),
+            kernel_sizes=((3, 9, 13), (3, 7, 11), (3, 5, 7), (3, 5)))),
+    }
+    essential_keys = {'embed_dims', 'depths', 'kernel_sizes'}
 
     def __init__(self,
-                 embed_dims: int = 96,
-                 depths: Sequence[int] = (2, 2, 6, 2),
-                 kernel_sizes: Sequence[Sequence[int]] = ((3, 9, 13),
-                                                          (3, 7, 11),
-                                                          (3, 5, 7), (3, 5)),
-                 mlp_ratio: float = 4.,
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
+                 arch: Union[str, dict] = 'tiny',
+                 embed_dims: Optional[int] = None,
+                 depths: Optional[Sequence[int]] = None,
+                 kernel_sizes: Optional[Sequence[Sequence[int]]] = None,
+                 mlp_ratio: Optional[float] = None,
                  drop_path_rate: float = 0.1,
-                 frozen_stages: int = -1,
                  norm_cfg: Optional[dict] = None,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 num_classes: int = 0,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        if len(depths) != self.num_stages or \
-                len(kernel_sizes) != self.num_stages:
-            raise ValueError('SCSC-Swin needs 4 depths and 4 kernel sets, '
-                             f'got {tuple(depths)} and {tuple(kernel_sizes)}')
-        self.out_indices = normalize_out_indices(out_indices, self.num_stages)
-        self.embed_dims = [embed_dims * 2**i for i in range(self.num_stages)]
-        self.patch_embed = PatchEmbed(in_channels, embed_dims)
+                 **kwargs):
+        super().__init__(**kwargs)
+        overrides = dict(embed_dims=embed_dims, depths=depths,
+                         kernel_sizes=kernel_sizes, mlp_ratio=mlp_ratio)
+        if isinstance(arch, str):
+            arch = dict(parse_arch(arch, self.arch_zoo, self.essential_keys,
+                                   'SCSC-Swin'))
+        arch = dict(arch, **{k: v for k, v in overrides.items()
+                             if v is not None})
+        self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
+                               'SCSC-Swin', dict(mlp_ratio=4.),
+                               ('depths', 'kernel_sizes'))
+        depths, kernel_sizes = self.arch['depths'], self.arch['kernel_sizes']
+        self._set_stages(len(depths))
+        self.stage_channels = [self.arch['embed_dims'] * 2**i
+                               for i in range(self.num_stages)]
+        self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
+        self.patch_embed = PatchEmbed(self.in_channels,
+                                      self.arch['embed_dims'])
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         self.layers = nn.ModuleList()
-        for i, dim in enumerate(self.embed_dims):
+        for i, dim in enumerate(self.stage_channels):
             blocks = [
-                SpatialBlock(dim, kernel_sizes[i], mlp_ratio,
-                             dpr[sum(depths[:i]) + j], norm_cfg, with_cp)
+                SpatialBlock(dim, kernel_sizes[i], self.arch['mlp_ratio'],
+                             dpr[sum(depths[:i]) + j], norm_cfg,
+                             self.with_cp)
                 for j in range(depths[i])
             ]
             self.layers.append(Stage(
                 blocks,
                 PatchMerging(dim) if i < self.num_stages - 1 else None))
-            if i in self.out_indices:
-                self.add_module(f'norm{i}', LayerNorm2d(dim))
-        self.num_classes = num_classes
-        if num_classes > 0:
-            self.norm = nn.LayerNorm(self.embed_dims[-1])
-            self.head = nn.Linear(self.embed_dims[-1], num_classes)
-        else:
-            self.ignored_pretrained_keys = ('head.', 'norm.')
-        self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
+        self._add_out_norms(LayerNorm2d)
+        self._build_classifier(self.stage_channels[-1], name='head',
+                               norm=nn.LayerNorm, norm_before_pool=True)
+        self._setup_freezing()
 
     def _frozen_modules(self, frozen_stages: int) -> List[nn.Module]:
         modules = [self.patch_embed]
         for i in range(frozen_stages):
             modules.append(self.layers[i])
-            if hasattr(self, f'norm{i}'):
-                modules.append(getattr(self, f'norm{i}'))
+            if i in self.out_norm_names:
+                modules.append(getattr(self, self.out_norm_names[i]))
         return modules
 
     def init_from_scratch(self) -> None:
@@ -233,7 +230,3 @@ class SCSCSwin(BaseBackbone):
             yield x
             if stage.downsample is not None:
                 x = stage.downsample(x)
-
-    def _classify(self, last: Tensor) -> Tensor:
-        """``head(mean(norm(last stage tokens)))``, as the official model."""
-        return self.head(self.norm(last.permute(0, 2, 3, 1)).mean(dim=(1, 2)))

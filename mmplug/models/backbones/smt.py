@@ -7,11 +7,10 @@ parameter names and shapes equal the official ImageNet checkpoints
 """
 import math
 import re
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
@@ -20,7 +19,8 @@ from torch import Tensor, nn
 from mmplug.models.layers.smt_mixers import (GlobalAttention,
                                              ScaleAwareModulation,
                                              map_to_tokens, tokens_to_map)
-from mmplug.models.utils.backbone import BaseBackbone, normalize_out_indices
+from mmplug.models.utils.arch import count_indices, parse_arch
+from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
 from mmplug.registry import MODELS
 
 
@@ -102,9 +102,7 @@ class SMTBlock(nn.Module):
             return x + self.drop_path(self.gamma_2 *
                                       self.mlp(self.norm2(x), hw))
 
-        if self.with_cp and x.requires_grad:
-            return cp.checkpoint(_inner_forward, x, use_reentrant=False)
-        return _inner_forward(x)
+        return checkpoint_if(self.with_cp, _inner_forward, x)
 
 
 class Stem(nn.Module):
@@ -154,21 +152,16 @@ def convert_smt(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
     The classification release already uses our names. The official det/seg
     backbones renamed the MSA depthwise conv ``attn.local_conv`` to
     ``attn.dw_conv`` (so their released ImageNet weights silently did not
-    load there); map it back. A ``backbone.`` prefix (a detector or
-    segmentor checkpoint) is removed.
+    load there); map it back.
 
     Args:
-        state_dict (dict): official keys.
+        state_dict (dict): official keys (without a ``backbone.`` prefix).
 
     Returns:
         dict: a new dict with mmplug's keys.
     """
-    converted = {}
-    for key, value in state_dict.items():
-        key = re.sub(r'^backbone\.', '', key)
-        key = re.sub(r'\.attn\.dw_conv\.', '.attn.local_conv.', key)
-        converted[key] = value
-    return converted
+    return {re.sub(r'\.attn\.dw_conv\.', '.attn.local_conv.', k): v
+            for k, v in state_dict.items()}
 
 
 def infer_smt_arch(state_dict: Dict[str, Tensor]) -> dict:
@@ -181,25 +174,22 @@ def infer_smt_arch(state_dict: Dict[str, Tensor]) -> dict:
     """
     depths = []
     for stage in range(1, 5):
-        blocks = {int(m.group(1)) for k in state_dict
-                  for m in [re.match(rf'block{stage}\.(\d+)\.', k)] if m}
+        blocks = count_indices(state_dict, rf'block{stage}\.(\d+)\.')
         if not blocks or f'norm{stage}.weight' not in state_dict:
             raise ValueError(f'not an SMT state dict: no block{stage}.* or '
                              f'norm{stage}.weight')
-        depths.append(max(blocks) + 1)
+        depths.append(blocks)
     dims = [state_dict[f'norm{i}.weight'].shape[0] for i in range(1, 5)]
     ratios = [
         state_dict[f'block{i + 1}.0.mlp.fc1.weight'].shape[0] / dims[i]
         for i in range(4)
     ]
-    msa_heads = [-1, -1, 8, 16]
-    arch = dict(
+    return dict(
         embed_dims=dims, depths=depths,
         mlp_ratios=[int(r) if r == int(r) else r for r in ratios],
         stem_kernel=state_dict['patch_embed1.conv.0.weight'].shape[-1],
-        msa_heads=msa_heads,
+        msa_heads=[-1, -1, 8, 16],
         layer_scale='block1.0.gamma_1' in state_dict)
-    return arch
 
 
 @MODELS.register_module()
@@ -216,31 +206,26 @@ class SMT(BaseBackbone):
     dense prediction needs: ``out_indices``, ``frozen_stages``,
     ``norm_eval`` (the BatchNorms of the stem and of SAM), ``with_cp``, real
     stochastic depth, and any input size. ``num_classes > 0`` adds the
-    ImageNet classifier ``head`` (for :meth:`forward_head` and to load or
-    count the full classification model).
+    ImageNet classifier ``head`` (for :meth:`forward_classifier`, the
+    official logits, and to load or count the full classification model).
 
     Args:
         arch (str | dict): ``'tiny'``/``'t'``, ``'small'``/``'s'``,
             ``'base'``/``'b'``, ``'large'``/``'l'``, or a dict with
             :attr:`essential_keys` (optionally ``sam_heads``, ``msa_heads``,
             ``expand_ratio``, ``layer_scale``).
-        in_channels (int): input channels. Defaults to 3.
-        out_indices (int | Sequence[int]): stages to output.
-            Defaults to (0, 1, 2, 3).
         drop_rate (float): dropout in MLPs and after projections.
         attn_drop_rate (float): attention dropout.
         drop_path_rate (float): stochastic depth, linearly increasing over
             all blocks. Defaults to 0.1.
         layer_scale_init_value (float): initial layer scale of archs with
             ``layer_scale`` (L). Defaults to 1e-4.
-        frozen_stages (int): -1 none, 0 the stem, k the stem + stages 1..k.
-        norm_eval (bool): keep BatchNorms in eval mode while training.
-        with_cp (bool): activation checkpointing in every block.
         norm_cfg (dict): the BatchNorms (stem and SAM). Defaults to BN.
-        num_classes (int): classifier classes; 0 (default) for no head.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint='smt_small.pth')``; official checkpoints load as they
-            are, official det/seg names are mapped (:func:`convert_smt`).
+        **kwargs: the backbone contract (``in_channels``, ``out_indices``,
+            ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
+            ``pretrained``, ``init_cfg``: :class:`BaseBackbone`); official
+            checkpoints (``smt_small.pth``) load as they are, official
+            det/seg names are mapped (:func:`convert_smt`).
 
     Example:
         >>> import torch
@@ -268,28 +253,27 @@ class SMT(BaseBackbone):
     essential_keys = {'embed_dims', 'depths', 'mlp_ratios', 'stem_kernel'}
     arch_defaults = dict(sam_heads=4, msa_heads=[-1, -1, 8, 16],
                          expand_ratio=2, layer_scale=False)
-    out_strides = (4, 8, 16, 32)
+    #: the paper's four stages (the mixer rule of :meth:`_mixer`)
     num_stages = 4
 
     def __init__(self,
                  arch: Union[str, dict] = 'tiny',
-                 in_channels: int = 3,
-                 out_indices: Union[int, Sequence[int]] = (0, 1, 2, 3),
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.1,
                  layer_scale_init_value: float = 1e-4,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  norm_cfg: Optional[dict] = None,
-                 num_classes: int = 0,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        self.arch = self._parse_arch(arch)
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.arch = parse_arch(
+            arch, self.arch_zoo, self.essential_keys, 'SMT',
+            self.arch_defaults, ('embed_dims', 'depths', 'mlp_ratios',
+                                 'msa_heads'), num_stages=self.num_stages)
         dims, depths = self.arch['embed_dims'], self.arch['depths']
+        self._set_stages(self.num_stages)
         self.embed_dims = list(dims)
-        self.out_indices = normalize_out_indices(out_indices, self.num_stages)
+        self.stage_channels = list(dims)
+        self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
         norm_cfg = dict(norm_cfg or dict(type='BN'))
         layer_scale = layer_scale_init_value if self.arch['layer_scale'] \
             else 0.
@@ -297,42 +281,21 @@ class SMT(BaseBackbone):
 
         for i in range(self.num_stages):
             if i == 0:
-                embed = Stem(in_channels, dims[0], self.arch['stem_kernel'],
-                             norm_cfg)
+                embed = Stem(self.in_channels, dims[0],
+                             self.arch['stem_kernel'], norm_cfg)
             else:
                 embed = PatchEmbed(dims[i - 1], dims[i])
             blocks = nn.ModuleList(
                 SMTBlock(dims[i], self._mixer(i, j, dims[i], drop_rate,
                                               attn_drop_rate, norm_cfg),
                          self.arch['mlp_ratios'][i], drop_rate,
-                         dpr[sum(depths[:i]) + j], layer_scale, with_cp)
+                         dpr[sum(depths[:i]) + j], layer_scale, self.with_cp)
                 for j in range(depths[i]))
             setattr(self, f'patch_embed{i + 1}', embed)
             setattr(self, f'block{i + 1}', blocks)
             setattr(self, f'norm{i + 1}', nn.LayerNorm(dims[i], eps=1e-6))
-        self.num_classes = num_classes
-        if num_classes > 0:
-            self.head = nn.Linear(dims[-1], num_classes)
-        else:
-            self.ignored_pretrained_keys = ('head.', )
-        self._setup_freezing(frozen_stages, norm_eval, self.num_stages)
-
-    def _parse_arch(self, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch.lower() not in self.arch_zoo:
-                raise ValueError(f'unknown SMT arch {arch!r}; choose one of '
-                                 f'{sorted(self.arch_zoo)} or give a dict')
-            arch = self.arch_zoo[arch.lower()]
-        missing = self.essential_keys - set(arch)
-        if missing:
-            raise ValueError(f'SMT arch dict lacks {sorted(missing)} (needs '
-                             f'{sorted(self.essential_keys)})')
-        arch = {**self.arch_defaults, **arch}
-        for key in ('embed_dims', 'depths', 'mlp_ratios', 'msa_heads'):
-            if len(arch[key]) != self.num_stages:
-                raise ValueError(f'SMT arch {key} needs {self.num_stages} '
-                                 f'values, got {arch[key]}')
-        return arch
+        self._build_classifier(dims[-1], name='head')
+        self._setup_freezing()
 
     def _mixer(self, stage: int, index: int, dim: int, drop: float,
                attn_drop: float, norm_cfg: dict) -> nn.Module:
@@ -373,34 +336,13 @@ class SMT(BaseBackbone):
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            x (Tensor): images (N, C_in, H, W), any H and W.
-
-        Returns:
-            tuple[Tensor]: for each of ``out_indices``, (N, C_i, H_i, W_i)
-            with H_i = ceil(H / stride_i), strides 4, 8, 16, 32.
-        """
-        outs = []
+    def stage_outputs(self, x: Tensor) -> Iterator[Tensor]:
+        """Yield each stage's map after its norm ``norm{i + 1}`` (the
+        official stage output, which the next stage reads): (N, C_i, H_i,
+        W_i) with H_i = ceil(H / stride_i), strides 4, 8, 16, 32."""
         for i in range(self.num_stages):
             x, hw = getattr(self, f'patch_embed{i + 1}')(x)
             for block in getattr(self, f'block{i + 1}'):
                 x = block(x, hw)
             x = tokens_to_map(getattr(self, f'norm{i + 1}')(x), hw)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
-    def forward_head(self, x: Tensor) -> Tensor:
-        """ImageNet logits from the last stage's map.
-
-        Args:
-            x (Tensor): the stage-4 output (N, C_4, H_4, W_4).
-
-        Returns:
-            Tensor: (N, num_classes), after global average pooling.
-        """
-        if self.num_classes <= 0:
-            raise RuntimeError('SMT was built without a head (num_classes=0)')
-        return self.head(x.mean(dim=(2, 3)))
+            yield x

@@ -1,4 +1,4 @@
-from .dca import DCACBAM, DCAGC, DCASE
+from .attention import DCACBAM, DCAGC, DCASE, SELayer
 from .dgc import DGConv2d
 from .do_conv import DOConv2d
 from .norm import LayerNorm2d
@@ -13,5 +13,5 @@ from .weightnet import WeightNetConv2d
 __all__ = [
     'DCACBAM', 'DCAGC', 'DCASE', 'DGConv2d', 'DOConv2d', 'GlobalAttention',
     'LayerNorm2d', 'ParC', 'ParCMixer', 'PSConv2d', 'PyConv2d', 'SCSC',
-    'ScaleAwareModulation', 'ULSAM', 'WeightNetConv2d',
+    'ScaleAwareModulation', 'SELayer', 'ULSAM', 'WeightNetConv2d',
 ]

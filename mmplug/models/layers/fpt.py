@@ -98,7 +98,8 @@ class SelfTransformer(nn.Module):
         v = self.value(pooled).flatten(2).transpose(1, 2)  # (N, M, C)
         qs = q.view(n, m, d, h * w).transpose(2, 3) \
             * self.key_channels**-0.5  # (N, m, HW, d)
-        attn = (qs @ k.view(n, m, d, -1)).softmax(dim=-1)  # (N, m, HW, M)
+        attn = (qs @ k.view(n, m, d, k.shape[2])).softmax(
+            dim=-1)  # (N, m, HW, M)
         out = self.attn_drop(attn) @ v[:, None]  # (N, m, HW, C)
         if self.mix_weight is not None:
             pi = (self.mix_weight @ q.mean(dim=2, keepdim=True)).softmax(1)

@@ -13,25 +13,8 @@ import torch
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
+from mmplug.models.layers.attention import SELayer
 from mmplug.registry import MODELS
-
-
-class SELayer(nn.Module):
-    """Squeeze-excitation: ``x * sigmoid(fc2(relu(fc1(mean(x)))))``, hidden
-    width ``max(C // reduction, min_channels)``, no biases (keys ``fc.0``,
-    ``fc.2``)."""
-
-    def __init__(self, channels: int, reduction: int = 16,
-                 min_channels: int = 32):
-        super().__init__()
-        hidden = max(channels // reduction, min_channels)
-        self.fc = nn.Sequential(
-            nn.Linear(channels, hidden, bias=False), nn.ReLU(inplace=True),
-            nn.Linear(hidden, channels, bias=False), nn.Sigmoid())
-
-    def forward(self, x: Tensor) -> Tensor:
-        """(N, C, H, W) -> (N, C, H, W)."""
-        return x * self.fc(x.mean(dim=(2, 3)))[:, :, None, None]
 
 
 @MODELS.register_module()
@@ -50,7 +33,8 @@ class SCSC(nn.Module):
        ``sum_i slot[i * c + q] * w[i * mg + q // (c / mg)]``: each of the mg
        channel groups picks its own mix of the m slots at every pixel.
     5. ``BN(conv1x1)``: c -> C_out (+ GELU if ``recover_act``), then
-       squeeze-excitation.
+       squeeze-excitation (:class:`SELayer`, no biases, hidden width at
+       least 32).
 
     The routing is one broadcast multiply and a sum over m (no loops beyond
     the m branches).
@@ -114,7 +98,7 @@ class SCSC(nn.Module):
         self.bn3 = build_norm_layer(norm_cfg, out_channels)[1]
         self.act = nn.GELU()
         self.recover_act = recover_act
-        self.se = SELayer(out_channels)
+        self.se = SELayer(out_channels, min_channels=32, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
         """

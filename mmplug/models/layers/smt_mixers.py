@@ -89,14 +89,8 @@ class ScaleAwareModulation(nn.Module):
         return torch.stack(outs, dim=2).reshape(n, c, h, w)
 
     def forward(self, x: Tensor, hw: tuple) -> Tensor:
-        """
-        Args:
-            x (Tensor): tokens (N, L, C), L = H * W.
-            hw (tuple[int, int]): (H, W).
-
-        Returns:
-            Tensor: (N, L, C).
-        """
+        """Tokens (N, L, C) of an (H, W) = ``hw`` map, L = H * W ->
+        (N, L, C)."""
         v = self.v(x)
         s = self.mixed_conv(tokens_to_map(self.s(x), hw))
         modulator = self.proj1(self.act(self.bn(self.proj0(s))))
@@ -137,14 +131,8 @@ class GlobalAttention(nn.Module):
         self.proj_drop = nn.Dropout(proj_drop)
 
     def forward(self, x: Tensor, hw: tuple) -> Tensor:
-        """
-        Args:
-            x (Tensor): tokens (N, L, C), L = H * W.
-            hw (tuple[int, int]): (H, W).
-
-        Returns:
-            Tensor: (N, L, C).
-        """
+        """Tokens (N, L, C) of an (H, W) = ``hw`` map, L = H * W ->
+        (N, L, C)."""
         n, length, c = x.shape
         heads, head_dim = self.num_heads, c // self.num_heads
         q = self.q(x).reshape(n, length, heads, head_dim).transpose(1, 2)

@@ -6,37 +6,29 @@ GC) that also receives the previous level's attention message, top-down
 (coarse to fine) or bottom-up. The message weights start at zero, so the
 neck starts as "FPN + independent per-level attention".
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Union
 
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mmplug.models.layers.dca import DCACBAM, DCAGC, DCASE
-from mmplug.models.utils.pyramid import (add_extra_levels, backbone_end_level,
-                                         build_extra_convs, check_inputs,
-                                         extra_convs_mode)
+from mmplug.models.layers.attention import DCACBAM, DCAGC, DCASE
+from mmplug.models.utils.pyramid import PyramidNeck
 from mmplug.registry import MODELS
 
 ATTENTIONS = {'se': DCASE, 'cbam': DCACBAM, 'gc': DCAGC}
 
 
 @MODELS.register_module()
-class DCAFPN(BaseModule):
+class DCAFPN(PyramidNeck):
     """FPN (mmdet's arguments and computation) with DCA-connected attention
     on the outputs of the backbone levels; extra levels follow from the
     attended outputs as in FPN.
 
     Args:
-        in_channels (list[int]): channels of each backbone level.
-        out_channels (int): channels of every output.
-        num_outs (int): number of outputs.
-        start_level (int): first backbone level used. Defaults to 0.
-        end_level (int): last backbone level used (-1: the last).
-        add_extra_convs (bool | str): as mmdet's FPN: False (max-pool),
-            True/'on_input', 'on_lateral' or 'on_output'.
-        relu_before_extra_convs (bool): ReLU before the extra convs.
+        in_channels, out_channels, num_outs, start_level, end_level,
+            add_extra_convs, relu_before_extra_convs: as mmdet's FPN, see
+            :class:`~mmplug.models.utils.pyramid.PyramidNeck`.
         no_norm_on_lateral (bool): no norm in the lateral convs.
         conv_cfg, norm_cfg, act_cfg (dict, optional): for the convs.
         upsample_cfg (dict): ``F.interpolate`` arguments of the top-down
@@ -76,25 +68,16 @@ class DCAFPN(BaseModule):
                  connect: bool = True,
                  init_cfg: Optional[dict] = dict(
                      type='Xavier', layer='Conv2d', distribution='uniform')):
-        super().__init__(init_cfg=init_cfg)
-        if not isinstance(in_channels, (list, tuple)):
-            raise TypeError(f'in_channels must be a list, got {in_channels!r}')
         if attention not in ATTENTIONS:
             raise ValueError(f'unknown attention {attention!r}; choose one of '
                              f'{sorted(ATTENTIONS)}')
         if direction not in ('top_down', 'bottom_up'):
             raise ValueError(f"direction must be 'top_down' or 'bottom_up', "
                              f'got {direction!r}')
-        self.in_channels = list(in_channels)
-        self.out_channels, self.num_outs = out_channels, num_outs
-        self.num_ins = len(in_channels)
-        self.relu_before_extra_convs = relu_before_extra_convs
+        super().__init__(in_channels, out_channels, num_outs, start_level,
+                         end_level, add_extra_convs, relu_before_extra_convs,
+                         init_cfg)
         self.upsample_cfg = dict(upsample_cfg)
-        self.backbone_end_level = backbone_end_level(
-            self.num_ins, num_outs, start_level, end_level)
-        self.start_level, self.end_level = start_level, end_level
-        self.add_extra_convs = add_extra_convs = extra_convs_mode(
-            add_extra_convs)
         self.direction = direction
 
         self.lateral_convs = nn.ModuleList()
@@ -107,18 +90,14 @@ class DCAFPN(BaseModule):
             self.fpn_convs.append(ConvModule(
                 out_channels, out_channels, 3, padding=1, conv_cfg=conv_cfg,
                 norm_cfg=norm_cfg, act_cfg=act_cfg, inplace=False))
-        self.fpn_convs.extend(build_extra_convs(
-            num_outs - self.backbone_end_level + start_level,
-            add_extra_convs, in_channels[self.backbone_end_level - 1],
-            out_channels, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-            act_cfg=act_cfg))
+        self.fpn_convs.extend(self._build_extra_convs(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg))
         # one attention block per used backbone level; the first in the
         # message order has no message weight
-        used = self.backbone_end_level - start_level
         self.attentions = nn.ModuleList(
             ATTENTIONS[attention](out_channels,
                                   connected=connect and self._order(i) > 0)
-            for i in range(used))
+            for i in range(self.num_levels))
 
     def init_weights(self) -> None:
         """``init_cfg`` (Xavier convs), then each attention block's own
@@ -130,8 +109,8 @@ class DCAFPN(BaseModule):
 
     def _order(self, level: int) -> int:
         """Position of ``level`` (0 = finest used) in the message chain."""
-        used = self.backbone_end_level - self.start_level
-        return used - 1 - level if self.direction == 'top_down' else level
+        return self.num_levels - 1 - level if self.direction == 'top_down' \
+            else level
 
     def _attend(self, outs: List[Tensor]) -> List[Tensor]:
         levels = sorted(range(len(outs)), key=self._order)
@@ -140,18 +119,14 @@ class DCAFPN(BaseModule):
             outs[i], message = self.attentions[i](outs[i], message)
         return outs
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            inputs (Sequence[Tensor]): backbone maps (N, C_i, H_i, W_i).
+    @property
+    def extra_level_convs(self) -> Sequence[nn.Module]:
+        """mmdet's FPN keeps the extra convs after the level convs."""
+        return self.fpn_convs[self.num_levels:]
 
-        Returns:
-            tuple[Tensor]: ``num_outs`` maps of ``out_channels``, from the
-            finest used level on, each extra level half the previous size.
-        """
-        check_inputs('DCAFPN', inputs, self.in_channels)
-        laterals = [conv(inputs[i + self.start_level])
-                    for i, conv in enumerate(self.lateral_convs)]
+    def fuse(self, laterals: List[Tensor]) -> List[Tensor]:
+        """FPN's top-down sums and 3x3 convs, then the connected
+        attention."""
         for i in range(len(laterals) - 1, 0, -1):
             if 'scale_factor' in self.upsample_cfg:
                 up = F.interpolate(laterals[i], **self.upsample_cfg)
@@ -159,11 +134,5 @@ class DCAFPN(BaseModule):
                 up = F.interpolate(laterals[i], size=laterals[i - 1].shape[2:],
                                    **self.upsample_cfg)
             laterals[i - 1] = laterals[i - 1] + up
-        outs = self._attend([self.fpn_convs[i](laterals[i])
+        return self._attend([self.fpn_convs[i](laterals[i])
                              for i in range(len(laterals))])
-        used = len(laterals)
-        outs = add_extra_levels(
-            outs, self.num_outs, self.add_extra_convs, self.fpn_convs[used:],
-            inputs[self.backbone_end_level - 1], laterals[-1],
-            self.relu_before_extra_convs)
-        return tuple(outs)

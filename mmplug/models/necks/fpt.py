@@ -11,20 +11,17 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from mmplug.models.layers.fpt import (GroundingTransformer,
                                       RenderingTransformer, SelfTransformer)
-from mmplug.models.utils.pyramid import (add_extra_levels, backbone_end_level,
-                                         build_extra_convs, check_inputs,
-                                         extra_convs_mode)
+from mmplug.models.utils.backbone import checkpoint_if
+from mmplug.models.utils.pyramid import PyramidNeck
 from mmplug.registry import MODELS
 
 
 @MODELS.register_module()
-class FPT(BaseModule):
+class FPT(PyramidNeck):
     """Feature Pyramid Transformer on backbone levels, with mmdet FPN's
     level arguments so it drops into any detector or mmseg
     ``EncoderDecoder`` neck.
@@ -44,14 +41,11 @@ class FPT(BaseModule):
     paper's global attention.
 
     Args:
-        in_channels (list[int]): channels of each backbone level.
-        out_channels (int): C of the laterals, transformers and outputs.
-        num_outs (int): number of outputs.
-        start_level (int): first backbone level used. Defaults to 0.
-        end_level (int): last backbone level used (-1: the last).
-        add_extra_convs (bool | str): as mmdet's FPN: False (max-pool),
-            True/'on_input', 'on_lateral' or 'on_output'.
-        relu_before_extra_convs (bool): ReLU before the extra convs.
+        in_channels, out_channels, num_outs, start_level, end_level,
+            add_extra_convs, relu_before_extra_convs: as mmdet's FPN, see
+            :class:`~mmplug.models.utils.pyramid.PyramidNeck`;
+            ``out_channels`` is the C of the laterals, transformers and
+            outputs.
         st_levels, gt_levels, rt_levels (Sequence[int], optional): used
             levels (0 = finest) whose output gets that transformer
             (None: every level; ``()``: off). GT needs a coarser level and
@@ -106,18 +100,11 @@ class FPT(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = dict(
                      type='Caffe2Xavier', layer='Conv2d')):
-        super().__init__(init_cfg=init_cfg)
-        if not isinstance(in_channels, (list, tuple)):
-            raise TypeError(f'in_channels must be a list, got {in_channels!r}')
-        self.in_channels = list(in_channels)
-        self.out_channels, self.num_outs = out_channels, num_outs
-        self.relu_before_extra_convs, self.with_cp = \
-            relu_before_extra_convs, with_cp
-        self.backbone_end_level = backbone_end_level(
-            len(in_channels), num_outs, start_level, end_level)
-        self.start_level, self.end_level = start_level, end_level
-        self.add_extra_convs = extra_convs_mode(add_extra_convs)
-        num_levels = self.backbone_end_level - start_level
+        super().__init__(in_channels, out_channels, num_outs, start_level,
+                         end_level, add_extra_convs, relu_before_extra_convs,
+                         init_cfg)
+        self.with_cp = with_cp
+        num_levels = self.num_levels
         self.st_levels = self._levels('st_levels', st_levels, num_levels)
         self.gt_levels = self._levels('gt_levels', gt_levels, num_levels)
         self.rt_levels = self._levels('rt_levels', rt_levels, num_levels)
@@ -157,9 +144,7 @@ class FPT(BaseModule):
             ConvModule(out_channels * (1 + len(self._sources(i))),
                        out_channels, 3, padding=1, inplace=False, **convs)
             for i in range(num_levels))
-        self.extra_convs = nn.ModuleList(build_extra_convs(
-            num_outs - num_levels, self.add_extra_convs,
-            in_channels[self.backbone_end_level - 1], out_channels, **convs))
+        self.extra_convs = nn.ModuleList(self._build_extra_convs(**convs))
 
     @staticmethod
     def _levels(name: str, levels: Optional[Sequence[int]],
@@ -186,32 +171,22 @@ class FPT(BaseModule):
                 branches[f'gt.{i}_{j}'] = (self.gt[f'{i}_{j}'], (i, j))
         return branches
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
-        """
-        Args:
-            inputs (Sequence[Tensor]): backbone maps (N, C_i, H_i, W_i).
+    @property
+    def extra_level_convs(self) -> Sequence[nn.Module]:
+        return self.extra_convs
 
-        Returns:
-            tuple[Tensor]: ``num_outs`` maps of ``out_channels``, from the
-            finest used level on, each extra level half the previous size.
-        """
-        check_inputs('FPT', inputs, self.in_channels)
-        laterals = [conv(inputs[self.start_level + i])
-                    for i, conv in enumerate(self.lateral_convs)]
+    def fuse(self, laterals: List[Tensor]) -> List[Tensor]:
+        """Level ``i``: the 3x3 fusion of its transformer branches and
+        itself."""
         outs = []
         for i, fuse in enumerate(self.fpt_convs):
             parts = [self._run(module, *(laterals[j] for j in levels))
                      for module, levels in self._sources(i).values()]
             outs.append(fuse(torch.cat(parts + [laterals[i]], dim=1)))
-        return tuple(add_extra_levels(
-            outs, self.num_outs, self.add_extra_convs, self.extra_convs,
-            inputs[self.backbone_end_level - 1], laterals[-1],
-            self.relu_before_extra_convs))
+        return outs
 
     def _run(self, module: nn.Module, *args: Tensor) -> Tensor:
-        if self.with_cp and self.training and args[0].requires_grad:
-            return checkpoint(module, *args, use_reentrant=False)
-        return module(*args)
+        return checkpoint_if(self.with_cp and self.training, module, *args)
 
     def init_weights(self) -> None:
         """``init_cfg`` on the convs, then GT's zero output norms."""

@@ -1,9 +1,9 @@
-"""DCA-ResNet: counts, official layout, connection, gradients."""
+"""DCA-ResNet: counts, the connection (the contract: test_backbone_contract.py;
+the official layout: test_official_keys.py)."""
 import pytest
 import torch
 
 from mmplug.models import DCAResNet
-from mmplug.testing import run_docstring_examples
 
 
 def analytic_params(attention, depths=(3, 4, 6, 3), classes=1000):
@@ -46,40 +46,6 @@ def test_param_counts(attention, official, unused):
     assert count == official - unused
 
 
-def _official_state(model, attention):
-    """Our keys plus the official unused layer1.0 layers, 'module.'-prefixed
-    as the official apex-DDP checkpoints."""
-    state = {'module.' + k: torch.rand_like(v.float()).to(v.dtype)
-             for k, v in model.state_dict().items()}
-    if attention == 'se':
-        state['module.layer1.0.se.att_fc.0.weight'] = torch.rand(256, 64)
-        state['module.layer1.0.se.conv.0.weight'] = torch.rand(1, 2, 1, 1)
-    else:
-        state['module.layer1.0.rgc.weight'] = torch.rand(1)
-        state['module.layer1.0.rgc.att_fc.0.weight'] = torch.rand(16, 64, 1,
-                                                                  1)
-    return state
-
-
-@pytest.mark.parametrize('attention', ['se', 'gc'])
-def test_official_checkpoint_loads(tmp_path, attention):
-    tiny = dict(attention=attention, depths=[1, 2, 1, 1])
-    state = _official_state(DCAResNet(num_classes=1000, **tiny), attention)
-    path = str(tmp_path / 'dca.pth.tar')
-    torch.save({'state_dict': state}, path)
-    model = DCAResNet(**tiny, init_cfg=dict(type='Pretrained',
-                                            checkpoint=path))
-    model.init_weights()  # fc and layer1.0's unused layers ignored
-    name = 'se' if attention == 'se' else 'rgc'
-    key = f'layer2.1.{name}.fc.0.weight' if attention == 'se' else \
-        'layer2.1.rgc.weight'
-    torch.testing.assert_close(model.state_dict()[key],
-                               state['module.' + key])
-    assert f'layer2.0.{name}.att_fc.0.weight' in model.state_dict()
-    assert not any(k.startswith(f'layer1.0.{name}.att_fc')
-                   for k in model.state_dict())
-
-
 @pytest.mark.parametrize('attention', ['se', 'gc'])
 def test_messages_connect_blocks_and_every_parameter_learns(attention):
     torch.manual_seed(0)
@@ -100,19 +66,16 @@ def test_messages_connect_blocks_and_every_parameter_learns(attention):
     msg = torch.rand(1, 512) if attention == 'se' else \
         torch.rand(1, 512, 1, 1)
     model.eval()
-    out_a, _ = block(feat, msg)
-    out_b, _ = block(feat, torch.zeros_like(msg))
+    out_a, _ = block(feat, (msg, ))
+    out_b, _ = block(feat, (torch.zeros_like(msg), ))
     assert not torch.allclose(out_a, out_b)
 
 
-def test_errors_frozen_and_docstring():
+def test_errors():
     with pytest.raises(ValueError, match="attention must be 'se' or 'gc'"):
         DCAResNet(attention='cbam')
-    with pytest.raises(ValueError, match='unknown DCA-ResNet depth 18'):
+    with pytest.raises(ValueError, match="unknown DCA-ResNet arch 18; "
+                                         r"choose one of \['101', '50'\]"):
         DCAResNet(depth=18)
-    model = DCAResNet(depths=[1, 1, 1, 1], frozen_stages=1,
-                      norm_eval=True).train()
-    assert not any(p.requires_grad for p in model.layer1.parameters())
-    assert all(p.requires_grad for p in model.layer2.parameters())
-    failures, tries = run_docstring_examples(DCAResNet)
-    assert failures == 0 and tries > 0
+    with pytest.raises(ValueError, match='give one of arch, depth and'):
+        DCAResNet(50, depths=[1, 1, 1, 1])

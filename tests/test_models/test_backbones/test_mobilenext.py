@@ -1,14 +1,13 @@
 """MobileNeXt: the sandglass block's cases, parameter and MAdd counts,
-backbone options."""
+variants (the contract: test_backbone_contract.py)."""
 import math
 
 import pytest
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.models import MobileNeXt
-from mmplug.models.backbones.mobilenext import SandGlass, make_divisible
-from mmplug.testing import run_docstring_examples
+from mmplug.models.backbones.mobilenext import (MOBILENEXT_STAGES, SandGlass,
+                                                make_divisible)
 
 
 def block_params(cin, cout, stride, t):
@@ -29,7 +28,7 @@ def test_parameters_and_madds_of_mobilenext_1_0():
     model = MobileNeXt(num_classes=1000, out_indices=7).eval()
     expected = 3 * 32 * 9 + 2 * 32 + 1280 * 1000 + 1000
     cin = 32
-    for t, c, n, s in MobileNeXt.arch_setting:
+    for t, c, n, s in MOBILENEXT_STAGES:
         for i in range(n):
             expected += block_params(cin, c, s if i == 0 else 1, t)
             cin = c
@@ -85,49 +84,13 @@ def test_sandglass_cases(cin, cout, stride, t, layers):
         torch.testing.assert_close(half(x)[:, k:], inner[:, k:])
 
 
-def test_backbone_options():
-    model = MobileNeXt(out_indices=(0, 3, 7), frozen_stages=2,
-                       norm_eval=True)
+def test_variants():
+    model = MobileNeXt(out_indices=(0, 3, 7))
     assert model.out_channels == [96, 288, 1280]
-    model.train()
-    frozen = [model.stem, model.stages[0], model.stages[1]]
-    assert all(not p.requires_grad for m in frozen for p in m.parameters())
-    assert all(p.requires_grad for p in model.stages[2].parameters())
-    assert all(not m.training for m in model.modules()
-               if isinstance(m, _BatchNorm))
-    outs = model(torch.rand(1, 3, 97, 131))  # odd sizes
-    assert [o.shape[2:] for o in outs] == [(25, 33), (7, 9), (4, 5)]
-    half = MobileNeXt(widen_factor=0.5)
-    assert half.out_channels == [72, 96, 192, 640]
-    with pytest.raises(ValueError, match='out of range'):
-        MobileNeXt(out_indices=(8, ))
-    with pytest.raises(RuntimeError, match='without a head'):
-        MobileNeXt().forward_classifier(torch.rand(1, 3, 32, 32))
-    assert MobileNeXt(num_classes=10).eval().forward_classifier(
-        torch.rand(2, 3, 64, 64)).shape == (2, 10)
-
-
-def test_with_cp_and_registry():
-    torch.manual_seed(0)
-    model = MobileNeXt(out_indices=(1, 7)).train()
-    x = torch.rand(2, 3, 64, 64, requires_grad=True)
-    grads = []
-    for with_cp in (False, True):
-        for m in model.modules():
-            if isinstance(m, SandGlass):
-                m.with_cp = with_cp
-        model.zero_grad()
-        x.grad = None
-        torch.manual_seed(0)
-        sum(o.mean() for o in model(x)).backward()
-        grads.append([x.grad.clone()] +
-                     [p.grad.clone() for p in model.parameters()])
-    for a, b in zip(*grads):
-        torch.testing.assert_close(a, b)
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')
-    assert isinstance(MODELS.build(dict(type='mmplug.MobileNeXt')),
-                      MobileNeXt)
-    failures, tries = run_docstring_examples(MobileNeXt)
-    assert failures == 0 and tries > 0
+    assert model.out_strides == [4, 16, 32]
+    assert MobileNeXt(widen_factor=0.5).out_channels == [72, 96, 192, 640]
+    assert MobileNeXt('0.5').out_channels == [72, 96, 192, 640]
+    assert MobileNeXt('1.4').out_channels == [200, 272, 536, 1792]
+    with pytest.raises(ValueError, match=r"unknown MobileNeXt arch '2.0'; "
+                                         r"choose one of \['0.35', '0.5'"):
+        MobileNeXt('2.0')

@@ -1,20 +1,22 @@
-"""ParC-ConvNeXt: variants, counts, shapes, checkpoints, layer decay, ONNX."""
+"""ParC-ConvNeXt: variants, counts, ParC blocks, layer decay, ONNX, the
+converter tool (the contract: test_backbone_contract.py; official layouts:
+test_official_keys.py)."""
 import io
-import math
+import json
 import os.path as osp
+import re
 import subprocess
 import sys
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from torch import nn
 
 from mmplug.models import ParCConvNeXt
 from mmplug.models.backbones.parc_convnext import ConvNeXtBlock
 from mmplug.models.layers import ParC
 from mmplug.models.layers.parc import fix_parc_sizes
-from mmplug.testing import run_docstring_examples
+from mmplug.testing import log_of, run_docstring_examples
 
 TINY = dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 2])
 
@@ -67,28 +69,14 @@ def test_parc_blocks_and_kernels():
 
 
 def test_bad_arch():
-    with pytest.raises(ValueError, match="unknown ParC-ConvNeXt arch 'huge'"):
+    with pytest.raises(ValueError, match="unknown ParC-ConvNeXt arch 'huge'; "
+                                         r"choose one of \['b', 'base'"):
         ParCConvNeXt(arch='huge')
-    with pytest.raises(ValueError, match='depths needs 4 values'):
+    with pytest.raises(ValueError, match='embed_dims needs 2 values'):
         ParCConvNeXt(arch=dict(embed_dims=[8, 16, 32, 64], depths=[1, 1]))
     with pytest.raises(ValueError, match='even channel count'):
         ParCConvNeXt(arch=dict(embed_dims=[8, 16, 33, 64],
                                depths=[1, 1, 3, 1]))
-
-
-@pytest.mark.parametrize('hw', [(64, 64), (97, 131), (33, 65)])
-@pytest.mark.parametrize('out_indices', [(0, 1, 2, 3), (1, 3)])
-def test_output_shapes(hw, out_indices):
-    model = ParCConvNeXt(arch=TINY, out_indices=out_indices).eval()
-    outs = model(torch.rand(2, 3, *hw))
-    assert len(outs) == len(out_indices)
-    for out, i in zip(outs, model.out_indices):
-        stride = model.out_strides[i]
-        assert out.shape == (2, model.embed_dims[i], math.ceil(hw[0] / stride),
-                             math.ceil(hw[1] / stride))
-    assert [o.shape[1] for o in outs] == model.out_channels
-    assert [hasattr(model, f'norm{i}') for i in range(4)] == \
-        [i in out_indices for i in range(4)]
 
 
 def test_spatial_and_fft_backbones_agree():
@@ -101,38 +89,11 @@ def test_spatial_and_fft_backbones_agree():
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
-def test_frozen_stages():
-    model = ParCConvNeXt(arch=TINY, frozen_stages=2).train()
-    frozen = [model.downsample_layers[0], model.stages[0], model.norm0,
-              model.downsample_layers[1], model.stages[1], model.norm1,
-              model.downsample_layers[2]]
-    for module in frozen:
-        assert not any(p.requires_grad for p in module.parameters())
-        assert not any(m.training for m in module.modules())
-    assert all(p.requires_grad for p in model.stages[2].parameters())
-    model = ParCConvNeXt(arch=TINY, frozen_stages=0).train()
-    assert not any(p.requires_grad
-                   for p in model.downsample_layers[0].parameters())
-    assert all(p.requires_grad for p in model.stages[0].parameters())
-
-
-def test_gradients_drop_path_and_checkpointing():
-    torch.manual_seed(0)
-    model = ParCConvNeXt(arch=TINY, drop_path_rate=0.3).train()
+def test_drop_path_rates():
+    model = ParCConvNeXt(arch=TINY, drop_path_rate=0.3)
     rates = [getattr(b.drop_path, 'drop_prob', 0.) for s in model.stages
              for b in s]
     assert rates[0] == 0 and rates[-1] == pytest.approx(0.3)
-    sum(o.mean() for o in model(torch.rand(2, 3, 64, 96))).backward()
-    assert not [n for n, p in model.named_parameters() if p.grad is None]
-
-    plain = ParCConvNeXt(arch=TINY).train()
-    with_cp = ParCConvNeXt(arch=TINY, with_cp=True).train()
-    with_cp.load_state_dict(plain.state_dict())
-    x = torch.rand(2, 3, 64, 64)
-    for m in (plain, with_cp):
-        sum(o.sum() for o in m(x)).backward()
-    for (name, p), q in zip(plain.named_parameters(), with_cp.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, msg=name)
 
 
 def test_from_scratch_init():
@@ -146,70 +107,13 @@ def test_from_scratch_init():
     assert torch.all(block.gamma == 1e-6)
 
 
-def _official(model, layout):
-    """Our state dict renamed to an official layout (random values)."""
-    state = {}
-    for key, value in model.state_dict().items():
-        if '.parc.' in key:
-            stage, name = key.split('.parc.')
-            direction = name[5].upper()  # parc_h.weight -> H
-            param = name.split('.', 1)[1]
-            if layout == 'public':
-                key = stage + (f'.gcc_{direction}.pe' if param == 'meta_pe'
-                               else f'.gcc_{direction}.gcc_conv.{param}')
-            else:
-                key = stage + ('.gcc_conv_1H.' if direction == 'H' else
-                               '.gcc_conv_2W.') + param
-        if layout == 'mmpretrain':
-            key = key.replace('.dwconv.', '.depthwise_conv.').replace(
-                '.pwconv', '.pointwise_conv')
-        state[key] = torch.randn_like(value)
-    return state
-
-
-def _log_of(tmp_path, fn):
-    logger = MMLogger.get_instance(f'parc_{tmp_path.name}',
-                                   log_file=str(tmp_path / 'log'))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(MMLogger, 'get_current_instance', lambda: logger)
-        fn()
-    return open(tmp_path / 'log').read()
-
-
-@pytest.mark.parametrize('layout, wrap', [('public', 'model'),
-                                          ('research', 'state_dict'),
-                                          ('mmpretrain', 'state_dict')])
-def test_pretrained_official_layouts(tmp_path, layout, wrap):
-    state = _official(ParCConvNeXt(arch=TINY), layout)
-    prefix = 'backbone.' if wrap == 'state_dict' else ''
-    path = str(tmp_path / 'ckpt.pth')
-    torch.save({wrap: {prefix + k: v for k, v in state.items()}}, path)
-    init_cfg = dict(type='Pretrained', checkpoint=path)
-    if prefix:
-        init_cfg['prefix'] = prefix
-    model = ParCConvNeXt(arch=TINY, init_cfg=init_cfg)
-    log = _log_of(tmp_path, model.init_weights)
-    assert 'missing in checkpoint' not in log
-    ours = model.state_dict()
-    h = ours['stages.2.2.parc.parc_h.weight']
-    if layout == 'public':
-        torch.testing.assert_close(h, state['stages.2.2.gcc_H.gcc_conv.weight'])
-        torch.testing.assert_close(ours['stages.3.1.parc.parc_w.meta_pe'],
-                                   state['stages.3.1.gcc_W.pe'])
-    elif layout == 'research':
-        torch.testing.assert_close(h, state['stages.2.2.gcc_conv_1H.weight'])
-    else:
-        torch.testing.assert_close(ours['stages.0.0.dwconv.weight'],
-                                   state['stages.0.0.depthwise_conv.weight'])
-
-
 def test_plain_convnext_checkpoint_reports_parc_keys(tmp_path):
     plain = ParCConvNeXt(arch=TINY, parc_stages=())
     path = str(tmp_path / 'convnext.pth')
     torch.save({'model': plain.state_dict()}, path)
     model = ParCConvNeXt(arch=TINY, init_cfg=dict(type='Pretrained',
                                                   checkpoint=path))
-    log = _log_of(tmp_path, model.init_weights)
+    log = log_of(model.init_weights, tmp_path)
     # the ParC blocks' 7x7 kernels have no place; their ParCs keep the init
     assert 'unexpected in checkpoint (4): stages.2.2.dwconv.bias' in log
     assert 'missing in checkpoint (12): stages.2.2.parc.parc_h.bias' in log
@@ -261,6 +165,57 @@ def test_layer_decay_constructors_decay_our_names(scope, decay_type):
     assert len(set(lrs.values())) >= 5
 
 
+def test_layer_decay_goes_through_get_layer_depth():
+    """mmplug's constructor asks the backbone for its layers: a ParC-ConvNeXt
+    under another class name gets the same learning rates (mmdet's
+    constructor refuses it: it keys on the class name), and the rates
+    follow whatever get_layer_depth says."""
+    from mmdet.engine.optimizers import LearningRateDecayOptimizerConstructor
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    class Renamed(ParCConvNeXt):
+        pass
+
+    def model_with(backbone):
+        model = nn.Module()
+        model.backbone, model.neck = backbone, nn.Conv2d(2, 2, 1)
+        return model
+
+    cfg = dict(type='OptimWrapper',
+               optimizer=dict(type='AdamW', lr=1., weight_decay=0.05),
+               paramwise_cfg=dict(decay_rate=0.5, decay_type='layer_wise',
+                                  num_layers=6))
+
+    def lrs(model, constructor):
+        init_default_scope('mmdet')
+        optim = build_optim_wrapper(model, dict(
+            cfg, constructor=constructor)).optimizer
+        lr_of = {id(p): (g['lr'], g['weight_decay'])
+                 for g in optim.param_groups for p in g['params']}
+        return {n: lr_of[id(p)] for n, p in model.named_parameters()}
+
+    torch.manual_seed(0)
+    reference = lrs(model_with(ParCConvNeXt(arch='xt')),
+                    'LearningRateDecayOptimizerConstructor')
+    renamed = model_with(Renamed(arch='xt'))
+    assert lrs(renamed, 'mmplug.LayerDecayOptimizerConstructor') == reference
+    with pytest.raises(NotImplementedError):
+        LearningRateDecayOptimizerConstructor(
+            cfg, cfg['paramwise_cfg'])(renamed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Renamed, 'get_layer_depth',
+                   lambda self, name, prefix='': (
+                       3 if name.startswith(prefix) else 7, 8))
+        flat = lrs(renamed, 'mmplug.LayerDecayOptimizerConstructor')
+    assert {lr for n, (lr, _) in flat.items()
+            if n.startswith('backbone.')} == {0.5**4}
+    with pytest.raises(ValueError, match='num_layers=12 does not fit'):
+        build_optim_wrapper(renamed, dict(
+            cfg, constructor='mmplug.LayerDecayOptimizerConstructor',
+            paramwise_cfg=dict(decay_rate=0.5, num_layers=12)))
+
+
 def test_onnx_export_at_a_fixed_size():
     onnx = pytest.importorskip('onnx')
     ort = pytest.importorskip('onnxruntime')
@@ -289,46 +244,60 @@ def test_onnx_export_at_a_fixed_size():
     assert model(torch.rand(1, 3, 64, 64))[0].shape == (1, 8, 16, 16)
 
 
-def test_classifier_and_docstring():
-    model = ParCConvNeXt(arch=TINY, num_classes=10).eval()
-    assert model.forward_classifier(torch.rand(1, 3, 224, 224)).shape == \
-        (1, 10)
-    with pytest.raises(RuntimeError, match='without a head'):
-        ParCConvNeXt(arch=TINY).forward_classifier(torch.rand(1, 3, 32, 32))
-    failures, tries = run_docstring_examples(ParCConvNeXt, ConvNeXtBlock)
-    assert failures == 0 and tries > 0
+def test_docstring_examples():
+    failures, tries = run_docstring_examples(ConvNeXtBlock)
+    assert failures == 0
 
 
 TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
                 'model_converters', 'parc_to_mmplug.py')
 
 
+DATA = osp.join(osp.dirname(__file__), '..', '..', 'data', 'official_keys')
+
+
 @pytest.mark.parametrize('layout', ['public', 'research'])
 def test_converter_tool(tmp_path, layout):
-    src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
-    model = ParCConvNeXt(arch=TINY, num_classes=10)
-    state = _official(model, layout)
-    if layout == 'research':  # a detector checkpoint with a stray key
-        state = {'backbone.' + k: v for k, v in state.items()
-                 if not k.startswith(('head.', 'norm.'))}
+    """The official public ParC-ConvNeXt-XT release; a detector checkpoint
+    in the research layout (``gcc_conv_1H``, per the notes on the authors'
+    code) with a neck key and an unknown key."""
+    with open(osp.join(DATA, 'parc_convnext_xt_cls.json')) as f:
+        keys = dict(json.load(f)['keys'])
+    if layout == 'research':
+        names = {'H': 'gcc_conv_1H', 'W': 'gcc_conv_2W'}
+        keys = {re.sub(r'gcc_([HW])\.(gcc_conv\.|pe$)', lambda m: names[
+            m.group(1)] + ('.' if m.group(2) != 'pe' else '.meta_pe'), k): v
+                for k, v in keys.items()
+                if not k.startswith(('head.', 'norm.'))}
+    state = {k: torch.rand(s) for k, s in keys.items()}
+    if layout == 'research':
+        state = {'backbone.' + k: v for k, v in state.items()}
         state['neck.conv.weight'] = torch.zeros(1)
         state['backbone.stages.0.0.mystery'] = torch.zeros(1)
+    src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
     torch.save({'model': state}, src)
     res = subprocess.run([sys.executable, TOOL, src, dst],
                          capture_output=True, text=True)
-    assert "'embed_dims': [8, 16, 32, 64]" in res.stdout, res.stderr
+    assert "'embed_dims': [48, 96, 192, 384]" in res.stdout, res.stderr
+    assert 'output norms not in the checkpoint, to start from their init ' \
+        '(8): norm0.bias' in res.stdout
     if layout == 'research':
         assert res.returncode == 1
         assert 'unmapped backbone keys (1): stages.0.0.mystery' in res.stdout
-    else:
-        assert res.returncode == 0, res.stdout + res.stderr
-        assert 'unmapped backbone keys (0)' in res.stdout
+        assert 'missing backbone keys (0)' in res.stdout
+        out = torch.load(dst)['state_dict']
+        torch.testing.assert_close(
+            out['backbone.stages.2.8.parc.parc_w.meta_pe'],
+            state['backbone.stages.2.8.gcc_conv_2W.meta_pe'])
+        return
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert 'unmapped backbone keys (0)' in res.stdout
     out = torch.load(dst)['state_dict']
-    prefix = 'backbone.' if layout == 'research' else ''
-    backbone = {k[len(prefix):]: v for k, v in out.items()
-                if k.startswith(prefix) and 'mystery' not in k}
-    target = ParCConvNeXt(arch=TINY, num_classes=0 if prefix else 10)
-    target.load_state_dict(backbone, strict=True)
+    target = ParCConvNeXt(arch='xt', num_classes=1000)
+    missing, unexpected = target.load_state_dict(out, strict=False)
+    assert not unexpected and all(re.match(r'norm\d\.', k) for k in missing)
+    torch.testing.assert_close(target.stages[2][8].parc.parc_h.weight,
+                               state['stages.2.8.gcc_H.gcc_conv.weight'])
 
 
 def test_plain_mode_equals_mmpretrain_convnext():

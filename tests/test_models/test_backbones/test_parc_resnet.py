@@ -1,4 +1,7 @@
-"""ParC-ResNet: layout, counts, shapes, freezing, checkpoints."""
+"""ParC-ResNet: layout, counts, spatial = FFT, checkpoints, the converter
+tool (the contract: test_backbone_contract.py; the official layout:
+test_official_keys.py)."""
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -51,7 +54,8 @@ def test_layout_and_errors():
     assert parc == [[], [], [3, 4, 5], [2]]
     assert model.layer3[3].parc.parc_h.weight.shape == (128, 128, 14, 1)
     assert model.layer4[2].parc.parc_w.weight.shape == (256, 256, 1, 7)
-    with pytest.raises(ValueError, match="unknown ParC-ResNet arch '18'"):
+    with pytest.raises(ValueError, match="unknown ParC-ResNet arch '18'; "
+                                         r"choose one of \['50'\]"):
         ParCResNet(arch='18')
     with pytest.raises(ValueError, match='do not fit'):
         ParCResNet(arch=dict(depths=[1, 1, 2, 2], parc_blocks=[0, 0, 2, 0]))
@@ -77,50 +81,11 @@ def test_output_shapes_and_spatial_fft_agree(hw):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
-def test_frozen_stages_norm_eval_and_with_cp():
-    model = ParCResNet(arch=TINY, frozen_stages=1, norm_eval=True).train()
-    for module in (model.conv1, model.bn1, model.layer1):
-        assert not any(p.requires_grad for p in module.parameters())
-    assert all(p.requires_grad for p in model.layer2.parameters())
-    assert not any(m.training for m in model.modules()
-                   if isinstance(m, _BatchNorm))
-    torch.manual_seed(0)
-    plain = ParCResNet(arch=TINY).train()
-    with_cp = ParCResNet(arch=TINY, with_cp=True).train()
-    with_cp.load_state_dict(plain.state_dict())
-    x = torch.rand(2, 3, 64, 64)
-    for m in (plain, with_cp):
-        sum(o.sum() for o in m(x)).backward()
-    for (name, p), q in zip(plain.named_parameters(), with_cp.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, msg=name)
-
-
-def _official_public(model):
-    """Our keys -> the public ParC-ResNet50 layout (parc_H.gcc_conv.*)."""
-    state = {}
-    for key, value in model.state_dict().items():
-        if '.parc.' in key:
-            block, name = key.split('.parc.')
-            d, param = name[5].upper(), name.split('.', 1)[1]
-            key = block + (f'.parc_{d}.pe' if param == 'meta_pe' else
-                           f'.parc_{d}.gcc_conv.{param}')
-        state[key] = torch.rand_like(value.float()).to(value.dtype)
-    return state
-
-
-def test_pretrained_official_and_plain_resnet(tmp_path):
-    state = _official_public(ParCResNet(arch=TINY, num_classes=10))
-    path = str(tmp_path / 'parc_r50.pth')
-    torch.save(state, path)
-    model = ParCResNet(arch=TINY, init_cfg=dict(type='Pretrained',
-                                                checkpoint=path))
-    model.init_weights()
-    torch.testing.assert_close(model.layer3[1].parc.parc_h.weight,
-                               state['layer3.1.parc_H.gcc_conv.weight'])
-    torch.testing.assert_close(model.layer4[1].parc.parc_w.meta_pe,
-                               state['layer4.1.parc_W.pe'])
-    # a plain ResNet (mmpretrain layout): conv2 of ParC blocks unexpected
+def test_plain_resnet_checkpoint(tmp_path):
+    """A plain ResNet (mmpretrain detector layout): the ParC blocks' conv2
+    has no place, everything else loads."""
     plain = ParCResNet(arch=dict(depths=TINY['depths'], parc_blocks=[0] * 4))
+    path = str(tmp_path / 'r.pth')
     torch.save({'state_dict': {'backbone.' + k: v for k, v in
                                plain.state_dict().items()}}, path)
     model = ParCResNet(arch=TINY, init_cfg=dict(
@@ -131,15 +96,21 @@ def test_pretrained_official_and_plain_resnet(tmp_path):
 
 
 def test_converter_tool(tmp_path):
+    """The official ParC-ResNet50 layout (``parc_H.gcc_conv.*``)."""
+    data = osp.join(osp.dirname(__file__), '..', '..', 'data',
+                    'official_keys', 'parc_resnet50_cls.json')
+    with open(data) as f:
+        state = {k: torch.rand(s) for k, s in json.load(f)['keys']}
     src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
-    torch.save({'model': _official_public(ParCResNet(arch=TINY,
-                                                     num_classes=10))}, src)
+    torch.save({'model': state}, src)
     tool = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
                     'model_converters', 'parc_to_mmplug.py')
     res = subprocess.run([sys.executable, tool, src, dst],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert 'mmplug.ParCResNet' in res.stdout
-    assert "'parc_blocks': [0, 0, 1, 1]" in res.stdout
-    ParCResNet(arch=TINY, num_classes=10).load_state_dict(
-        torch.load(dst)['state_dict'], strict=True)
+    assert "'parc_blocks': [0, 0, 3, 1]" in res.stdout
+    model = ParCResNet(num_classes=1000)
+    model.load_state_dict(torch.load(dst)['state_dict'], strict=True)
+    torch.testing.assert_close(model.layer3[5].parc.parc_h.weight,
+                               state['layer3.5.parc_H.gcc_conv.weight'])

@@ -1,14 +1,19 @@
-"""The SMT backbone: variants, shapes, freezing, checkpoints."""
+"""The SMT backbone: variants, layout, init, logits, the converter tool
+(the contract: test_backbone_contract.py; official layouts:
+test_official_keys.py)."""
+import json
 import math
+import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.models import SMT
 from mmplug.models.backbones.smt import convert_smt
 from mmplug.models.layers import GlobalAttention, ScaleAwareModulation
-from mmplug.testing import run_docstring_examples
+from mmplug.models.layers.smt_mixers import map_to_tokens
 
 TINY = dict(embed_dims=[16, 32, 64, 128], depths=[1, 2, 4, 1],
             mlp_ratios=[2, 2, 2, 2], stem_kernel=3, msa_heads=[-1, -1, 2, 4])
@@ -54,127 +59,26 @@ def test_arch_layout():
 
 
 def test_bad_arch():
-    with pytest.raises(ValueError, match="unknown SMT arch 'huge'"):
+    with pytest.raises(ValueError, match="unknown SMT arch 'huge'; choose one "
+                                         r"of \['b', 'base', 'l'"):
         SMT(arch='huge')
     with pytest.raises(ValueError, match='lacks'):
         SMT(arch=dict(embed_dims=[8, 16, 32, 64]))
-    with pytest.raises(ValueError, match='out of range'):
-        SMT(arch=TINY, out_indices=(4, ))
+    with pytest.raises(ValueError, match='depths needs 4 values'):
+        SMT(arch=dict(TINY, depths=[1, 1, 1]))
 
 
-@pytest.mark.parametrize('hw', [(64, 64), (97, 131), (33, 65)])
-@pytest.mark.parametrize('out_indices', [(0, 1, 2, 3), (1, 3), -1])
-def test_output_shapes(hw, out_indices):
-    model = SMT(arch=TINY, out_indices=out_indices).eval()
-    outs = model(torch.rand(2, 3, *hw))
-    assert isinstance(outs, tuple)
-    assert len(outs) == len(model.out_indices)
-    for out, i in zip(outs, model.out_indices):
-        stride = model.out_strides[i]
-        assert out.shape == (2, model.embed_dims[i], math.ceil(hw[0] / stride),
-                             math.ceil(hw[1] / stride))
-    assert [o.shape[1] for o in outs] == model.out_channels
-
-
-def test_frozen_stages_and_norm_eval():
-    model = SMT(arch=TINY, frozen_stages=2, norm_eval=True)
-    model.train()
-    frozen = [model.patch_embed1, model.block1, model.norm1,
-              model.patch_embed2, model.block2, model.norm2]
-    for module in frozen:
-        assert all(not p.requires_grad for p in module.parameters())
-        assert all(not m.training for m in module.modules())
-    assert all(p.requires_grad for p in model.block3.parameters())
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert bns and all(not m.training for m in bns)  # norm_eval
-    assert model.block3[0].training
-    # frozen_stages=0: only the stem
-    model = SMT(arch=TINY, frozen_stages=0).train()
-    assert not any(p.requires_grad for p in model.patch_embed1.parameters())
-    assert all(p.requires_grad for p in model.block1.parameters())
-    assert model.block1[0].attn.bn.training  # no norm_eval
-
-
-def test_every_parameter_gets_a_gradient_and_drop_path():
-    model = SMT(arch=TINY, drop_path_rate=0.3).train()
+def test_drop_path_rates():
+    model = SMT(arch=TINY, drop_path_rate=0.3)
     paths = [b.drop_path for i in range(1, 5)
              for b in getattr(model, f'block{i}')]
     rates = [getattr(p, 'drop_prob', 0.) for p in paths]
     assert rates[0] == 0 and rates[-1] == pytest.approx(0.3)
     assert rates == sorted(rates)
-    sum(o.mean() for o in model(torch.rand(2, 3, 64, 64))).backward()
-    no_grad = [n for n, p in model.named_parameters() if p.grad is None]
-    assert not no_grad
-
-
-def test_with_cp_gives_the_same_gradients():
-    torch.manual_seed(0)
-    model = SMT(arch=TINY, drop_path_rate=0.).train()
-    cp_model = SMT(arch=TINY, drop_path_rate=0., with_cp=True).train()
-    cp_model.load_state_dict(model.state_dict())
-    x = torch.rand(2, 3, 64, 64)
-    for m in (model, cp_model):
-        sum(o.sum() for o in m(x)).backward()
-    for (name, p), q in zip(model.named_parameters(), cp_model.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, msg=name)
-
-
-def _official_checkpoint(path, model, rename_dw=False, prefix=''):
-    """A checkpoint in the official layout: weights under 'model', a
-    classifier head, optionally the det/seg ``dw_conv`` names."""
-    state = {}
-    for key, value in model.state_dict().items():
-        if rename_dw:
-            key = key.replace('.attn.local_conv.', '.attn.dw_conv.')
-        state[prefix + key] = torch.randn_like(value.float()).to(value.dtype)
-    state[prefix + 'head.weight'] = torch.randn(1000, 128)
-    state[prefix + 'head.bias'] = torch.randn(1000)
-    torch.save({'model' if not prefix else 'state_dict': state}, path)
-    return state
-
-
-@pytest.mark.parametrize('rename_dw, prefix', [(False, ''), (True, ''),
-                                               (True, 'backbone.')])
-def test_pretrained_official_layout(tmp_path, rename_dw, prefix, caplog):
-    path = str(tmp_path / 'smt.pth')
-    state = _official_checkpoint(path, SMT(arch=TINY), rename_dw, prefix)
-    init_cfg = dict(type='Pretrained', checkpoint=path)
-    if prefix:
-        init_cfg['prefix'] = prefix
-    model = SMT(arch=TINY, init_cfg=init_cfg)
-    model.init_weights()
-    ours = model.state_dict()
-    for key, value in state.items():
-        key = key[len(prefix):].replace('.attn.dw_conv.', '.attn.local_conv.')
-        if not key.startswith('head.'):
-            torch.testing.assert_close(ours[key], value, msg=key)
-
-
-def test_pretrained_reports_mismatch(tmp_path):
-    from mmengine.logging import MMLogger
-    path = str(tmp_path / 'smt.pth')
-    state = SMT(arch=TINY).state_dict()
-    state.pop('norm4.weight')
-    state['block9.0.extra'] = torch.zeros(1)
-    state['block1.0.mlp.fc1.weight'] = torch.zeros(3, 3)
-    torch.save(state, path)
-    logger = MMLogger.get_instance('smt_test', log_file=str(tmp_path / 'l'))
-    model = SMT(arch=TINY, init_cfg=dict(type='Pretrained', checkpoint=path))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(MMLogger, 'get_current_instance', lambda: logger)
-        model.init_weights()
-    log = open(tmp_path / 'l').read()
-    assert 'missing in checkpoint (1): norm4.weight' in log
-    assert 'unexpected in checkpoint (1): block9.0.extra' in log
-    assert 'shape mismatch, not loaded (1): block1.0.mlp.fc1.weight' in log
-    torch.save({'foo.bar': torch.zeros(1)}, path)
-    with pytest.raises(ValueError, match='none of its keys match'):
-        SMT(arch=TINY, init_cfg=dict(type='Pretrained',
-                                      checkpoint=path)).init_weights()
 
 
 def test_convert_smt():
-    out = convert_smt({'backbone.block3.1.attn.dw_conv.weight': 1,
+    out = convert_smt({'block3.1.attn.dw_conv.weight': 1,
                        'block3.0.attn.local_conv_1.weight': 2})
     assert out == {'block3.1.attn.local_conv.weight': 1,
                    'block3.0.attn.local_conv_1.weight': 2}
@@ -191,50 +95,59 @@ def test_from_scratch_init_follows_official():
         0.02, rel=0.1)
 
 
-def test_classification_head():
+def test_classifier_is_the_official_logits_path():
+    """head(mean over tokens of norm4(stage-4 tokens)), as the official
+    ``forward_features`` + ``head``, on tokens throughout."""
     model = SMT(arch=TINY, num_classes=10).eval()
-    logits = model.forward_head(model(torch.rand(1, 3, 64, 64))[-1])
-    assert logits.shape == (1, 10)
-    with pytest.raises(RuntimeError, match='without a head'):
-        SMT(arch=TINY).forward_head(torch.rand(1, 128, 2, 2))
+    image = torch.rand(2, 3, 64, 80)
+    with torch.no_grad():
+        x = image
+        for i in range(1, 5):
+            x, hw = getattr(model, f'patch_embed{i}')(x)
+            for block in getattr(model, f'block{i}'):
+                x = block(x, hw)
+            tokens = getattr(model, f'norm{i}')(x)
+            x = tokens.transpose(1, 2).reshape(2, -1, *hw)
+        expected = model.head(tokens.mean(dim=1))
+        torch.testing.assert_close(model.forward_classifier(image), expected)
+        # and the last output of forward() is the same stage output
+        torch.testing.assert_close(map_to_tokens(model(image)[-1]), tokens)
 
 
-def test_docstring_example():
-    failures, tries = run_docstring_examples(SMT)
-    assert failures == 0 and tries > 0
+DATA = osp.join(osp.dirname(__file__), '..', '..', 'data', 'official_keys')
+TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
+                'model_converters', 'smt_to_mmplug.py')
 
 
 @pytest.mark.parametrize('detector', [False, True])
 def test_converter_tool(tmp_path, detector):
-    import subprocess
-    import sys
-    src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
-    state = _official_checkpoint(src, SMT(arch=TINY), rename_dw=detector,
-                                 prefix='backbone.' if detector else '')
+    """The official SMT-T release and an official mmdet-2.x SMT-S detector
+    checkpoint (with a neck key and an unknown backbone key)."""
+    name = 'smt_s_det' if detector else 'smt_t_cls'
+    with open(osp.join(DATA, f'{name}.json')) as f:
+        keys = json.load(f)['keys']
+    prefix = 'backbone.' if detector else ''
+    state = {prefix + k: torch.rand(s) for k, s in keys}
     if detector:
-        ckpt = torch.load(src)
-        ckpt['state_dict']['neck.lateral_convs.0.conv.weight'] = \
-            torch.zeros(1)
-        ckpt['state_dict']['backbone.block2.0.attn.mystery'] = torch.zeros(1)
-        torch.save(ckpt, src)
-    import os.path as osp
-    tool = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
-                    'model_converters', 'smt_to_mmplug.py')
-    res = subprocess.run([sys.executable, tool, src, dst],
+        state['neck.lateral_convs.0.conv.weight'] = torch.zeros(1)
+        state['backbone.block2.0.attn.mystery'] = torch.zeros(1)
+    src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth')
+    torch.save({'state_dict' if detector else 'model': state}, src)
+    res = subprocess.run([sys.executable, TOOL, src, dst],
                          capture_output=True, text=True)
     if detector:  # the unknown key is reported and the exit status says so
         assert res.returncode == 1
         assert 'unmapped backbone keys (1): block2.0.attn.mystery' in \
             res.stdout
+        assert "'depths': [3, 4, 18, 2]" in res.stdout
     else:
         assert res.returncode == 0, res.stdout + res.stderr
         assert 'unmapped backbone keys (0)' in res.stdout
     out = torch.load(dst)['state_dict']
-    prefix = 'backbone.' if detector else ''
     backbone = {k[len(prefix):]: v for k, v in out.items()
                 if k.startswith(prefix) and 'mystery' not in k
                 and 'head.' not in k}
-    model = SMT(arch=TINY)
+    model = SMT(arch='s' if detector else 't')
     model.load_state_dict(backbone, strict=True)
     key = 'block3.1.attn.local_conv.weight'
     torch.testing.assert_close(

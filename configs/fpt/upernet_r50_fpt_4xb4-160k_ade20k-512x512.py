@@ -8,6 +8,6 @@ _base_ = [
     '../_base_/models/fpt.py',
 ]
 model = dict(
-    neck={{_base_.fpt_neck}},
+    neck=_base_.pop('neck'),
     decode_head=dict(in_channels=[256, 256, 256, 256]),
     auxiliary_head=dict(in_channels=256))
