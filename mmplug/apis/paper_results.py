@@ -250,12 +250,12 @@ RESULTS = {
         'PANet-style heads, multi-scale, ~16-24 epochs); no per-table '
         'number is confirmed',
         baseline=MMDET_R50),
-    'fpt/upernet_r50-fpt_4xb4-160k_ade20k-512x512.py': dict(
+    'fpt/upernet_r50_fpt_4xb4-160k_ade20k-512x512.py': dict(
         source='no official number: the paper\'s headline is "+1.7 mIoU on '
         'ADE20K val" over its own baseline; no per-table number is '
         'confirmed',
         baseline=MMSEG_R50),
-    'fpt/upernet_smt-s-fpt_8xb2-160k_ade20k-512x512.py': dict(
+    'fpt/upernet_smt-s_fpt_8xb2-160k_ade20k-512x512.py': dict(
         source='no official number: a combination neither paper reports',
         baseline='SMT-S UPerNet 160k: 49.2 mIoU (SMT official README)'),
     # DCA-FPN: baselines only
@@ -269,7 +269,7 @@ RESULTS = {
         source='DCANet official README, Table 2 (COCO val, mmdet v1, '
         'RetinaNet 2x, ImageNet-pretrained DCA-SE-ResNet-50)',
         baseline='SE-ResNet-50: 37.4 box AP (ResNet-50: 36.2)'),
-    'dcanet/cascade-rcnn_r50-dca-gc_fpn_20e_coco.py': dict(
+    'dcanet/cascade-rcnn_r50-dca-gc_fpn_2x_coco.py': dict(
         metrics={'box AP': 41.4},
         source='DCANet official README, Table 2 (COCO val, mmdet v1, '
         'Cascade R-CNN 20e, ImageNet-pretrained DCA-GC-ResNet-50)',
@@ -321,7 +321,7 @@ RESULTS = {
     'demo/mask-rcnn_r18_fpt_demo.py': dict(
         metrics={'box AP': 44.5, 'mask AP': 58.7},
         source="README, 'FPT, DCA-FPN and DCA-ResNet', demo table (one run)"),
-    'demo/mask-rcnn_scsc-r_fpn_demo.py': dict(
+    'demo/mask-rcnn_scsc-r-tiny_fpn_demo.py': dict(
         metrics={'box AP': 32.1, 'mask AP': 47.7},
         source="README, 'SCSC-ResNet, SCSC-Swin and the SCSC module', demo "
         '(one run)'),
