@@ -224,6 +224,13 @@ def _pretrained(name):
         f"checkpoint={f[name]!r})))\n"), '--work-dir', t]
 
 
+def _model(name, model):
+    """train.py on the tiny det config with ``model`` merged in."""
+    return lambda c, f, t: [c.config(
+        name, f'_base_ = [{c.det!r}]\nmodel = dict({model})\n'),
+        '--work-dir', t]
+
+
 ERRORS = [
     # checkpoints given to tools/test.py
     ('test.py', _ck('jpeg.pth'), ['is not a PyTorch checkpoint: it is a '
@@ -326,6 +333,25 @@ ERRORS = [
      ['--out must be a .pkl file']),
     ('test.py', lambda c, f, t: [c.det, f['det.pth'], '--tta'],
      ['does not support instance segmentation']),
+    # models (mmplug's backbones and necks in the tiny detector)
+    ('train.py', _model('smt_no_outputs.py', "backbone=dict(_delete_=True, "
+                        "type='mmplug.SMT', arch='tiny', out_indices=())"),
+     ['cannot build SMT from the config', 'out_indices is empty']),
+    ('train.py', _model('smt_arch.py', "backbone=dict(_delete_=True, "
+                        "type='mmplug.SMT', arch='huge')"),
+     ['cannot build SMT from the config', "'huge'", 'tiny']),
+    ('train.py', _model('smt_channels.py', "backbone=dict(_delete_=True, "
+                        "type='mmplug.SMT', arch='tiny', in_channels=4), "
+                        "neck=dict(in_channels=[64, 128, 256, 512])"),
+     ['SMT was built for in_channels=4', 'an input with 3 channels']),
+    ('train.py', _model('neck_empty.py', "neck=dict(_delete_=True, "
+                        "type='mmplug.DCAFPN', in_channels=[], "
+                        "out_channels=32, num_outs=5)"),
+     ['cannot build DCAFPN from the config', 'in_channels is empty']),
+    ('train.py', _model('neck_level.py', "neck=dict(_delete_=True, "
+                        "type='mmplug.FPT', in_channels=[16, 32, 64, 128], "
+                        "out_channels=32, num_outs=5, start_level=7)"),
+     ['cannot build FPT from the config', 'start_level=7 is out of range']),
     # data
     ('train.py', lambda c, f, t: [c.det_config('/no/such/coco/',
                                                'nodata.py')],
@@ -553,3 +579,20 @@ def test_tta_model_loads_its_checkpoint(ctx, files, tmp_path):
     expected = torch.load(files['seg.pth'])['state_dict']
     loaded = runner.model.module.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in expected.items())
+
+
+@pytest.mark.parametrize('neck', ['FPT', 'DCAFPN'])
+def test_necks_on_an_empty_batch(neck):
+    """The backbones return empty maps for N = 0; so do the necks."""
+    from mmplug.registry import MODELS
+    import mmplug.models  # noqa: F401
+    model = MODELS.build(dict(type=f'mmplug.{neck}',
+                              in_channels=[16, 32, 64, 128],
+                              out_channels=16, num_outs=5)).eval()
+    feats = [torch.rand(0, c, 64 // 2**i, 80 // 2**i)
+             for i, c in enumerate([16, 32, 64, 128])]
+    with torch.no_grad():
+        outs = model(feats)
+    assert [tuple(o.shape) for o in outs] == [
+        (0, 16, 64, 80), (0, 16, 32, 40), (0, 16, 16, 20), (0, 16, 8, 10),
+        (0, 16, 4, 5)]

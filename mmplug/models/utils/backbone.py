@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmplug.checkpoint import load_pretrained
+from mmplug.errors import ConfigError
 
 
 def normalize_out_indices(out_indices: Union[int, Sequence[int]],
@@ -189,8 +190,9 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
         self._freeze_stages()
 
     def _check_input(self, x: Tensor) -> None:
+        # a ConfigError (a ValueError) the tools print as one line
         if not torch.jit.is_tracing() and x.shape[1] != self.in_channels:
-            raise ValueError(
+            raise ConfigError(
                 f'{type(self).__name__} was built for in_channels='
                 f'{self.in_channels}, got an input with {x.shape[1]} '
                 f'channels (shape {tuple(x.shape)})')

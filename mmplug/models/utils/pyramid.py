@@ -8,6 +8,8 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from mmplug.errors import ConfigError
+
 EXTRA_CONVS = (False, 'on_input', 'on_lateral', 'on_output')
 
 
@@ -112,12 +114,13 @@ class PyramidNeck(BaseModule, metaclass=ABCMeta):
             finest used level on, each extra level half the previous size.
         """
         name = type(self).__name__
+        # ConfigErrors (ValueErrors) the tools print as one line
         if len(inputs) != self.num_ins:
-            raise ValueError(f'{name} got {len(inputs)} inputs, built for '
+            raise ConfigError(f'{name} got {len(inputs)} inputs, built for '
                              f'{self.num_ins} (in_channels)')
         for i, (x, c) in enumerate(zip(inputs, self.in_channels)):
             if x.shape[1] != c:
-                raise ValueError(f'{name} input {i} has {x.shape[1]} '
+                raise ConfigError(f'{name} input {i} has {x.shape[1]} '
                                  f'channels, in_channels says {c}')
         laterals = [conv(inputs[self.start_level + i])
                     for i, conv in enumerate(self.lateral_convs)]
