@@ -321,7 +321,7 @@ class KeyReport(NamedTuple):
         lines = [f'matched: {len(self.matched)}']
         for name, keys in (('missing in checkpoint', self.missing),
                            ('unexpected in checkpoint', self.unexpected),
-                           ('shape mismatch', self.mismatched)):
+                           ('shape mismatch, not loaded', self.mismatched)):
             if keys:
                 lines.append(f'{name} ({len(keys)}): '
                              + _summarise(keys, limit))
@@ -569,8 +569,12 @@ def load_pretrained(model: torch.nn.Module,
             f'{_summarise(sorted(state_dict), 5)}; model: '
             f'{_summarise(sorted(own), 5)})')
     skip = {m.split(' ')[0] for m in report.mismatched}
-    model.load_state_dict(
+    loaded = model.load_state_dict(
         {k: v for k, v in state_dict.items() if k not in skip}, strict=False)
+    # what the modules' own loading hooks accept is not missing (DO-Conv's D)
+    report = report._replace(
+        missing=sorted(k for k in loaded.missing_keys if k not in skip),
+        unexpected=sorted(loaded.unexpected_keys))
     name = f'{type(model).__name__} <- {checkpoint}'
     if ignored:
         print_log(f'{name}: ignored {len(ignored)} keys this model does not '

@@ -254,7 +254,7 @@ ERRORS = [
     ('test.py', _ck('other.pth'), ['does not fit MaskRCNN', 'matched: 0',
                                    'missing in checkpoint', '--partial-load']),
     ('test.py', _ck('det_classes.pth'), ['does not fit MaskRCNN',
-                                         'shape mismatch (',
+                                         'shape mismatch, not loaded (',
                                          'fc_cls.weight']),
     ('test.py', lambda c, f, t: [c.det, f['jpeg.pth'], '--trust-checkpoint',
                                  f['jpeg.pth']],
