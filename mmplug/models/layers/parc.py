@@ -204,18 +204,31 @@ class ParC(nn.Module):
 
     def _fft(self, x: Tensor, kernel: Tensor) -> Tensor:
         """``irfft(rfft(x) * conj(rfft(kernel)))`` along the axis (summed
-        over input channels when dense)."""
+        over input channels when dense).
+
+        Computed in float32 at least (float64 stays float64), outside
+        autocast: CPU FFTs have no half or bfloat16 kernels, and cuFFT takes
+        half precision only for power-of-two lengths. The result has the
+        dtype the spatial form would give: autocast's dtype where autocast
+        is on, else ``x``'s.
+        """
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) \
+            if torch.is_autocast_enabled(device) else x.dtype
+        inner = torch.promote_types(x.dtype, torch.float32)
         length = x.shape[self.dim]
-        spec_x = torch.fft.rfft(x, dim=self.dim)
-        spec_k = torch.fft.rfft(kernel, dim=self.dim).conj()
-        if self.dense:  # (O, C, F, 1) or (O, C, 1, F) -> (O, C, F)
-            spec = torch.einsum(
-                'ncfw,ocf->nofw' if self.dim == 2 else 'nchf,ocf->nohf',
-                spec_x, spec_k.flatten(2))
-        else:
-            spec = spec_x * spec_k.transpose(0, 1)
-        y = torch.fft.irfft(spec, n=length, dim=self.dim)
-        return y + self.bias.view(1, -1, 1, 1)
+        with torch.autocast(device, enabled=False):
+            spec_x = torch.fft.rfft(x.to(inner), dim=self.dim)
+            spec_k = torch.fft.rfft(kernel.to(inner), dim=self.dim).conj()
+            if self.dense:  # (O, C, F, 1) or (O, C, 1, F) -> (O, C, F)
+                spec = torch.einsum(
+                    'ncfw,ocf->nofw' if self.dim == 2 else 'nchf,ocf->nohf',
+                    spec_x, spec_k.flatten(2))
+            else:
+                spec = spec_x * spec_k.transpose(0, 1)
+            y = torch.fft.irfft(spec, n=length, dim=self.dim)
+            y = y + self.bias.to(inner).view(1, -1, 1, 1)
+        return y.to(dtype)
 
     def extra_repr(self) -> str:
         return (f'{self.channels}, kernel_size={self.kernel_size}, '

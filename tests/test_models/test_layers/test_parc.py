@@ -108,3 +108,42 @@ def test_registered_and_docstring():
     for test in doctest.DocTestFinder().find(ParC, 'ParC', globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16],
+                         ids=['fp16', 'bf16'])
+@pytest.mark.parametrize('impl', ['spatial', 'fft', 'auto'])
+@pytest.mark.parametrize('dense', [False, True])
+def test_half_precision(impl, dense, dtype):
+    """A half or bfloat16 ParC, and a float32 one under autocast, run in
+    every form: the FFT inside in float32 (CPU FFTs have no half kernels,
+    cuFFT takes half only for power-of-two lengths), the result in the
+    dtype the spatial form gives; outputs and gradients close to float32
+    (relative norm of the difference within 8 unit roundoffs u, 2**-11 for
+    fp16 and 2**-8 for bf16: one kernel resize, one conv or FFT)."""
+    u = {torch.float16: 2.**-11, torch.bfloat16: 2.**-8}[dtype]
+    hw = (9, 25)  # W = 25: FFT under 'auto', and not a power of two
+
+    def close(got, expected):
+        assert torch.isfinite(got).all()
+        error = (got.float() - expected).norm() / expected.norm()
+        assert error <= 8 * u, f'{error:.2e} over 8 u'
+
+    # a half-precision layer and input: outputs and every gradient
+    for low, ref in zip(_grads(impl, 'W', hw, dtype, dense),
+                        _grads(impl, 'W', hw, torch.float32, dense)):
+        assert low.dtype == dtype
+        close(low, ref)
+    torch.manual_seed(0)
+    parc = ParC(6, 7, 'W', impl=impl, dense=dense)
+    x = torch.randn(2, 6, *hw)
+    expected = parc(x)
+    y = parc.to(dtype)(x.to(dtype))
+    assert y.dtype == dtype
+    close(y, expected)
+    # a float32 layer under autocast: as the spatial form, autocast's dtype
+    parc.float()
+    with torch.autocast('cpu', dtype=dtype):
+        y = parc(x)
+    assert y.dtype == dtype
+    close(y, expected)
