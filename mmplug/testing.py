@@ -6,7 +6,7 @@ import sys
 import time
 import types
 import uuid
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple, Union
 from unittest import mock
 
 
@@ -85,6 +85,28 @@ TINY_BACKBONES = {
 }
 
 
+#: Narrow and shallow versions of every mmplug backbone, for tests that run
+#: each backbone many times (the backbone contract, compile, autocast, ONNX).
+SMALL_BACKBONES = {
+    'mmplug.SMT': dict(arch=dict(embed_dims=[16, 32, 64, 128],
+                                 depths=[1, 1, 2, 1], mlp_ratios=[2, 2, 2, 2],
+                                 stem_kernel=3, msa_heads=[-1, -1, 2, 4])),
+    'mmplug.ParCConvNeXt': dict(arch=dict(embed_dims=[8, 16, 32, 64],
+                                          depths=[1, 1, 3, 1])),
+    'mmplug.ParCResNet': dict(arch=dict(depths=[1, 1, 2, 2],
+                                        parc_blocks=[0, 0, 1, 1])),
+    'mmplug.SCSCResNet': dict(depths=[1, 1, 2, 1]),
+    'mmplug.SCSCSwin': dict(embed_dims=48, depths=[1, 1, 1, 1]),
+    'mmplug.DCAResNet': dict(depths=[1, 2, 1, 1]),
+    'mmplug.PyConvResNet': dict(depths=[1, 1, 1, 1]),
+    'mmplug.GroupEnsembleResNet': dict(depths=[1, 1, 1, 1]),
+    'mmplug.MobileNeXt': dict(arch=dict(
+        stages=[(2, 16, 1, 2), (6, 16, 1, 1), (6, 24, 1, 2), (6, 32, 1, 2),
+                (6, 32, 1, 1), (6, 48, 1, 2), (6, 48, 1, 1), (6, 64, 2, 1)],
+        widen_factor=1.0)),
+}
+
+
 def registered_backbones() -> List[str]:
     """``'mmplug.<Name>'`` of every backbone in the mmplug registry."""
     from mmplug.models.utils.backbone import BaseBackbone
@@ -93,6 +115,54 @@ def registered_backbones() -> List[str]:
     return sorted(f'mmplug.{name}'
                   for name, cls in MODELS.module_dict.items()
                   if isinstance(cls, type) and issubclass(cls, BaseBackbone))
+
+
+def registered_necks() -> List[str]:
+    """``'mmplug.<Name>'`` of every neck in the mmplug registry."""
+    from mmplug.models.utils.pyramid import PyramidNeck
+    from mmplug.registry import MODELS
+    import mmplug.models  # noqa: F401  (registers them)
+    return sorted(f'mmplug.{name}'
+                  for name, cls in MODELS.module_dict.items()
+                  if isinstance(cls, type) and issubclass(cls, PyramidNeck))
+
+
+#: Channels and map sizes of four small pyramid levels (the strides 4-32
+#: maps of a 45x61 image), for tests that run every neck.
+SMALL_PYRAMID = dict(channels=[8, 16, 24, 32],
+                     sizes=[(12, 16), (6, 8), (3, 4), (2, 2)])
+_NECK = dict(in_channels=SMALL_PYRAMID['channels'], out_channels=8,
+             num_outs=5, add_extra_convs='on_input')
+#: Every mmplug neck on :data:`SMALL_PYRAMID` (FPT's grounding window 3x3
+#: instead of 7x7: 9 window offsets to trace instead of 49).
+SMALL_NECKS = {
+    'mmplug.FPT': dict(_NECK, gt_cfg=dict(window=3)),
+    'mmplug.DCAFPN': dict(_NECK),
+}
+
+
+def build_small(name: str, **kwargs) -> 'torch.nn.Module':
+    """A small version of a registered backbone (:data:`SMALL_BACKBONES`)
+    or neck (:data:`SMALL_NECKS`), ``'mmplug.<Name>'``; ``kwargs`` override
+    its arguments."""
+    import copy
+    from mmplug.registry import MODELS
+    import mmplug.models  # noqa: F401  (registers them)
+    base = {**SMALL_BACKBONES, **SMALL_NECKS}[name]
+    return MODELS.build(dict(copy.deepcopy(base), type=name, **kwargs))
+
+
+def small_inputs(name: str, batch: int = 2,
+                 seed: int = 0) -> Union['torch.Tensor', List['torch.Tensor']]:
+    """A random input for :func:`build_small` ``(name)``: a 45x61 image
+    batch for a backbone, the four :data:`SMALL_PYRAMID` maps for a neck."""
+    import torch
+    generator = torch.Generator().manual_seed(seed)
+    if name in SMALL_BACKBONES:
+        return torch.randn(batch, 3, 45, 61, generator=generator)
+    return [torch.randn(batch, c, *hw, generator=generator)
+            for c, hw in zip(SMALL_PYRAMID['channels'],
+                             SMALL_PYRAMID['sizes'])]
 
 
 def run_tool(*args: str, cwd: Optional[str] = None,

@@ -12,39 +12,31 @@ from mmplug.models import (SMT, DCAResNet, GroupEnsembleResNet, MobileNeXt,
                            SCSCSwin)
 from mmplug.models.utils import BaseBackbone
 from mmplug.registry import MODELS
-from mmplug.testing import log_of, run_docstring_examples
+from mmplug.testing import SMALL_BACKBONES, log_of, run_docstring_examples
 
-TINY_SMT = dict(embed_dims=[16, 32, 64, 128], depths=[1, 1, 2, 1],
-                mlp_ratios=[2, 2, 2, 2], stem_kernel=3,
-                msa_heads=[-1, -1, 2, 4])
-TINY_CNX = dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 1])
-TINY_SANDGLASS = [(2, 16, 1, 2), (6, 16, 1, 1), (6, 24, 1, 2), (6, 32, 1, 2),
-                  (6, 32, 1, 1), (6, 48, 1, 2), (6, 48, 1, 1), (6, 64, 2, 1)]
-
+SMALL = {name.split('.')[1]: kwargs
+         for name, kwargs in SMALL_BACKBONES.items()}
 RESNET = (('conv1.', 'bn1.'), ('layer1.', ))
-#: name -> (class, tiny arguments, (parameter prefixes that frozen_stages=0
-#: freezes: the stem, and that frozen_stages=1 adds: stage 1 and what the
-#: model freezes with it))
+#: name -> (class, small arguments, (parameter prefixes that
+#: frozen_stages=0 freezes: the stem, and that frozen_stages=1 adds: stage 1
+#: and what the model freezes with it))
 BACKBONES = {
-    'SMT': (SMT, dict(arch=TINY_SMT),
+    'SMT': (SMT, SMALL['SMT'],
             (('patch_embed1.', ), ('block1.', 'norm1.', 'patch_embed2.'))),
-    'ParCConvNeXt': (ParCConvNeXt, dict(arch=TINY_CNX),
+    'ParCConvNeXt': (ParCConvNeXt, SMALL['ParCConvNeXt'],
                      (('downsample_layers.0.', ),
                       ('stages.0.', 'norm0.', 'downsample_layers.1.'))),
-    'ParCResNet': (ParCResNet, dict(arch=dict(depths=[1, 1, 2, 2],
-                                              parc_blocks=[0, 0, 1, 1])),
-                   RESNET),
-    'SCSCResNet': (SCSCResNet, dict(depths=[1, 1, 2, 1]), RESNET),
-    'SCSCSwin': (SCSCSwin, dict(embed_dims=48, depths=[1, 1, 1, 1]),
+    'ParCResNet': (ParCResNet, SMALL['ParCResNet'], RESNET),
+    'SCSCResNet': (SCSCResNet, SMALL['SCSCResNet'], RESNET),
+    'SCSCSwin': (SCSCSwin, SMALL['SCSCSwin'],
                  (('patch_embed.', ), ('layers.0.', 'norm0.'))),
-    'DCAResNet-se': (DCAResNet, dict(depths=[1, 2, 1, 1]), RESNET),
-    'DCAResNet-gc': (DCAResNet, dict(depths=[1, 2, 1, 1], attention='gc'),
+    'DCAResNet-se': (DCAResNet, SMALL['DCAResNet'], RESNET),
+    'DCAResNet-gc': (DCAResNet, dict(SMALL['DCAResNet'], attention='gc'),
                      RESNET),
-    'PyConvResNet': (PyConvResNet, dict(depths=[1, 1, 1, 1]), RESNET),
-    'GroupEnsembleResNet': (GroupEnsembleResNet, dict(depths=[1, 1, 1, 1]),
-                            RESNET),
-    'MobileNeXt': (MobileNeXt, dict(arch=dict(stages=TINY_SANDGLASS,
-                                              widen_factor=1.0)),
+    'PyConvResNet': (PyConvResNet, SMALL['PyConvResNet'], RESNET),
+    'GroupEnsembleResNet': (GroupEnsembleResNet,
+                            SMALL['GroupEnsembleResNet'], RESNET),
+    'MobileNeXt': (MobileNeXt, SMALL['MobileNeXt'],
                    (('stem.', ), ('stages.0.', ))),
 }
 NAMES = sorted(BACKBONES)
@@ -204,13 +196,3 @@ def test_docstring_example_and_registry(name):
                                       **BACKBONES[name][1]))
     assert isinstance(model, cls)
 
-
-def test_compiles_without_graph_breaks():
-    """The input check and the stage loop trace as one graph (dynamo)."""
-    model = build('SMT').eval()
-    x = torch.rand(1, 3, 45, 61)
-    torch._dynamo.reset()
-    compiled = torch.compile(model, backend='eager', fullgraph=True)
-    with torch.no_grad():
-        for a, b in zip(compiled(x), model(x)):
-            torch.testing.assert_close(a, b)

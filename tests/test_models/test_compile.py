@@ -1,0 +1,86 @@
+"""torch.compile on every registered backbone and neck: one graph, no
+break, in training and eval mode, and the compiled model computes what the
+eager one does (outputs and gradients, fp32).
+
+The main suite compiles with ``backend='aot_eager'`` (dynamo's graph and
+AOT autograd's forward/backward split, run by eager kernels: seconds per
+model); the same cases with inductor, which generates and builds C++
+kernels (10-40 s per model on 2 cores), carry the ``compile`` marker and run
+in their own target (``make test-compile``).
+"""
+import copy
+
+import pytest
+import torch
+from torch._inductor import config as inductor_config
+
+from mmplug.testing import (build_small, registered_backbones,
+                            registered_necks, small_inputs)
+
+MODELS = registered_backbones() + registered_necks()
+BACKENDS = ['aot_eager', pytest.param('inductor', marks=pytest.mark.compile)]
+#: compiled vs eager, fp32: relative to the largest magnitude (at least 1)
+#: of each output, and of all parameter gradients together
+TOL = 1e-5
+
+
+def forward_backward(model, x):
+    """Outputs and parameter gradients of ``sum(o * r)`` (a fixed random
+    ``r`` per output: every output element matters)."""
+    for p in model.parameters():
+        p.grad = None
+    torch.manual_seed(1)  # the same dropout / drop-path draws
+    outs = model(x)
+    generator = torch.Generator().manual_seed(2)
+    sum((o * torch.randn(o.shape, generator=generator)).sum()
+        for o in outs).backward()
+    return [o.detach() for o in outs], [p.grad for p in model.parameters()]
+
+
+def assert_all_close(got, expected, what):
+    scale = max([1.] + [t.abs().max().item() for t in expected])
+    for i, (a, b) in enumerate(zip(got, expected)):
+        torch.testing.assert_close(a, b, rtol=TOL, atol=TOL * scale,
+                                   msg=lambda m: f'{what} {i}: {m}')
+
+
+@pytest.mark.parametrize('name', MODELS)
+def test_one_graph_without_breaks(name):
+    """A graph break would cut the model into pieces compiled apart (and
+    run Python between them at every call)."""
+    model = build_small(name)
+    x = small_inputs(name)
+    for training in (True, False):
+        model.train(training)
+        torch._dynamo.reset()
+        explained = torch._dynamo.explain(model)(x)
+        assert explained.graph_break_count == 0, explained.break_reasons
+        assert explained.graph_count == 1
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('name', MODELS)
+def test_compiled_equals_eager(name, backend):
+    torch.manual_seed(0)
+    eager = build_small(name)
+    model = copy.deepcopy(eager)
+    compiled = torch.compile(model, backend=backend, fullgraph=True)
+    x = small_inputs(name)
+    torch._dynamo.reset()
+    # inductor draws random numbers with its own generator unless told to
+    # fall back to eager's: then dropout and drop path draw the same masks
+    with inductor_config.patch(fallback_random=True):
+        eager.eval(), model.eval()
+        with torch.no_grad():
+            assert_all_close(compiled(x), eager(x), 'eval output')
+        eager.train(), model.train()
+        outs, grads = forward_backward(compiled, x)
+        ref_outs, ref_grads = forward_backward(eager, x)
+    assert_all_close(outs, ref_outs, 'train output')
+    missing = [n for (n, _), g in zip(model.named_parameters(), grads)
+               if g is None]
+    assert not missing, f'no gradient through the compiled model: {missing}'
+    scale = max(g.abs().max().item() for g in ref_grads)
+    for (pname, _), g, ref in zip(eager.named_parameters(), grads, ref_grads):
+        torch.testing.assert_close(g, ref, rtol=TOL, atol=TOL * scale,
+                                   msg=lambda m: f'grad of {pname}: {m}')
