@@ -193,7 +193,10 @@ class GroundingTransformer(nn.Module):
     def _local(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         n, d, hf, wf = q.shape
         r, p, win = self.scale, self.window // 2, self.window
-        hq, wq = -(-hf // r), -(-wf // r)  # coarse cells the queries fall in
+        # coarse cells the queries fall in: ceil(hf / r) written with
+        # non-negative operands (an ONNX export divides traced sizes by
+        # truncation, which for -(-hf // r) rounds the wrong way)
+        hq, wq = (hf + r - 1) // r, (wf + r - 1) // r
         # queries as (N, d, r, r, hq, wq): fine (y, x) sits in cell
         # (y // r, x // r); keys padded (or cropped) to hq x wq plus a halo
         q = F.pad(q, (0, wq * r - wf, 0, hq * r - hf)).view(
