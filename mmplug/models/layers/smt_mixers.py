@@ -121,10 +121,12 @@ class ScaleAwareModulation(nn.Module):
             Tensor: (N, C * expand_ratio, H, W).
         """
         n, groups, k, h, w = s.shape
-        weight = self.proj0.weight.view(1, groups, -1, k).expand(
-            n, -1, -1, -1).reshape(n * groups, -1, k)
+        width = self.proj0.out_channels
+        weight = self.proj0.weight.view(1, groups, width // groups, k)
+        weight = weight.expand(n, -1, -1, -1).reshape(n * groups,
+                                                      width // groups, k)
         out = torch.bmm(weight, s.reshape(n * groups, k, h * w))
-        return out.view(n, -1, h, w) + self.proj0.bias.view(1, -1, 1, 1)
+        return out.view(n, width, h, w) + self.proj0.bias.view(1, -1, 1, 1)
 
     def _aggregate_tokens(self, heads: List[Tensor]) -> Tensor:
         """:meth:`aggregate` in token layout, for the compiler: the grouped
