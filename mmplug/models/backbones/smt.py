@@ -31,14 +31,22 @@ class DWConv(nn.Module):
         super().__init__()
         self.dwconv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
 
-    def forward(self, x: Tensor, hw: tuple) -> Tensor:
-        """(N, L, C) -> (N, L, C)."""
-        return map_to_tokens(self.dwconv(tokens_to_map(x, hw)))
+    def forward(self, x: Tensor, hw: tuple, identity: bool = False) -> Tensor:
+        """(N, L, C) -> (N, L, C); ``identity=True`` returns ``x +
+        dwconv(x)``, computed as one conv whose kernels' centres are 1
+        higher (one pass over the widest map of the block instead of two).
+        """
+        weight = self.dwconv.weight
+        if identity:
+            weight = weight + F.pad(weight.new_ones(1, 1, 1, 1), (1, 1, 1, 1))
+        return map_to_tokens(F.conv2d(tokens_to_map(x, hw), weight,
+                                      self.dwconv.bias, padding=1,
+                                      groups=self.dwconv.groups))
 
 
 class Mlp(nn.Module):
     """``fc2(GELU(h + DWConv(h)))`` with ``h = fc1(x)``: note the residual
-    inside the activation."""
+    inside the activation (folded into the conv, :class:`DWConv`)."""
 
     def __init__(self, dim: int, hidden_dim: int, drop: float = 0.):
         super().__init__()
@@ -50,8 +58,7 @@ class Mlp(nn.Module):
 
     def forward(self, x: Tensor, hw: tuple) -> Tensor:
         """(N, L, C) -> (N, L, C)."""
-        h = self.fc1(x)
-        h = self.drop(self.act(h + self.dwconv(h, hw)))
+        h = self.drop(self.act(self.dwconv(self.fc1(x), hw, identity=True)))
         return self.drop(self.fc2(h))
 
 
@@ -90,17 +97,22 @@ class SMTBlock(nn.Module):
                                         torch.ones(dim))
             self.gamma_2 = nn.Parameter(layer_scale_init_value *
                                         torch.ones(dim))
-        else:
-            self.gamma_1 = self.gamma_2 = 1.0
+        else:  # no layer scale (and no multiplication by 1)
+            self.gamma_1 = self.gamma_2 = None
         self.with_cp = with_cp
+
+    @staticmethod
+    def _scale(x: Tensor, gamma: Optional[Tensor]) -> Tensor:
+        return x if gamma is None else gamma * x
 
     def forward(self, x: Tensor, hw: tuple) -> Tensor:
         """(N, L, C) -> (N, L, C), L = H * W of ``hw``."""
 
         def _inner_forward(x):
-            x = x + self.drop_path(self.gamma_1 * self.attn(self.norm1(x), hw))
-            return x + self.drop_path(self.gamma_2 *
-                                      self.mlp(self.norm2(x), hw))
+            x = x + self.drop_path(
+                self._scale(self.attn(self.norm1(x), hw), self.gamma_1))
+            return x + self.drop_path(
+                self._scale(self.mlp(self.norm2(x), hw), self.gamma_2))
 
         return checkpoint_if(self.with_cp, _inner_forward, x)
 
@@ -125,7 +137,8 @@ class Stem(nn.Module):
     def forward(self, x: Tensor) -> Tuple[Tensor, tuple]:
         """(N, 3, H, W) -> tokens (N, L, C) and their (H/4, W/4), rounded
         up."""
-        x = self.conv[:3](x)
+        # channels_last throughout: the tokens are a view of the last map
+        x = self.conv[:3](x.contiguous(memory_format=torch.channels_last))
         x = F.pad(x, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))
         x = self.conv[3](x)
         return self.norm(map_to_tokens(x)), tuple(x.shape[-2:])
@@ -344,5 +357,7 @@ class SMT(BaseBackbone):
             x, hw = getattr(self, f'patch_embed{i + 1}')(x)
             for block in getattr(self, f'block{i + 1}'):
                 x = block(x, hw)
+            # the next stage reads the channels_last view; the neck gets a
+            # contiguous map
             x = tokens_to_map(getattr(self, f'norm{i + 1}')(x), hw)
-            yield x
+            yield x.contiguous()

@@ -6,7 +6,7 @@ the official code (AFeng-x/SMT); parameter names follow the official
 checkpoints (``v``, ``s``, ``local_conv_{i}``, ``proj0``, ``bn``, ``proj1``,
 ``proj``; ``q``, ``kv``, ``local_conv``).
 """
-from typing import Optional
+from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -15,14 +15,21 @@ from torch import Tensor, nn
 
 
 def tokens_to_map(x: Tensor, hw: tuple) -> Tensor:
-    """(N, L, C) tokens to a contiguous (N, C, H, W) map, L = H * W."""
+    """(N, L, C) tokens to an (N, C, H, W) map, L = H * W.
+
+    The map is a view of the tokens in channels_last memory (no copy for
+    contiguous tokens): convolutions on it run in channels_last, which is
+    several times faster for depthwise convs on CPU, and give channels_last
+    maps that :func:`map_to_tokens` turns back into tokens for free.
+    """
     n, _, c = x.shape
-    return x.transpose(1, 2).reshape(n, c, *hw).contiguous()
+    return x.reshape(n, *hw, c).permute(0, 3, 1, 2)
 
 
 def map_to_tokens(x: Tensor) -> Tensor:
-    """(N, C, H, W) map to (N, H * W, C) tokens."""
-    return x.flatten(2).transpose(1, 2)
+    """(N, C, H, W) map to (N, H * W, C) tokens (a view of a channels_last
+    map, a copy of another)."""
+    return x.permute(0, 2, 3, 1).flatten(1, 2)
 
 
 class ScaleAwareModulation(nn.Module):
@@ -72,29 +79,78 @@ class ScaleAwareModulation(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
-    def mixed_conv(self, s: Tensor) -> Tensor:
-        """MHMC: per-head depthwise convs, heads interleaved.
+    def mixed_conv(self, s: Tensor) -> List[Tensor]:
+        """MHMC: per-head depthwise convs.
 
         Args:
             s (Tensor): (N, C, H, W), head ``i`` = channels
                 ``[i * C / h, (i + 1) * C / h)``.
 
         Returns:
-            Tensor: (N, C, H, W), channel ``k * h + i`` from head ``i``.
+            list[Tensor]: head ``i``'s (N, C / h, H, W) map (channel ``k`` of
+            head ``i`` is channel ``k * h + i`` of the interleaved map).
         """
-        heads = s.chunk(self.num_heads, dim=1)
-        outs = [getattr(self, f'local_conv_{i + 1}')(head)
-                for i, head in enumerate(heads)]
-        n, c, h, w = s.shape
-        return torch.stack(outs, dim=2).reshape(n, c, h, w)
+        return [getattr(self, f'local_conv_{i + 1}')(head)
+                for i, head in enumerate(s.chunk(self.num_heads, dim=1))]
+
+    def aggregate(self, heads: List[Tensor]) -> Tensor:
+        """SAA: the modulator ``proj1(GELU(bn(proj0(interleaved heads))))``.
+
+        Args:
+            heads (list[Tensor]): :meth:`mixed_conv`'s maps.
+
+        Returns:
+            Tensor: tokens (N, H * W, C).
+        """
+        if torch.compiler.is_compiling():
+            return self._aggregate_tokens(heads)
+        act = self.act(self.bn(self._proj0(torch.stack(heads, dim=2))))
+        # proj1 as a matrix product straight into tokens (the 1x1 conv takes
+        # PyTorch's slow path on CPU, and would need a copy to tokens)
+        return F.linear(act.flatten(2).transpose(1, 2),
+                        self.proj1.weight.flatten(1), self.proj1.bias)
+
+    def _proj0(self, s: Tensor) -> Tensor:
+        """The grouped 1x1 ``proj0`` as one batched matrix product (3x
+        faster on CPU than the grouped conv, which loops over its groups).
+
+        Args:
+            s (Tensor): (N, C / h, h, H, W), the heads interleaved.
+
+        Returns:
+            Tensor: (N, C * expand_ratio, H, W).
+        """
+        n, groups, k, h, w = s.shape
+        width = self.proj0.out_channels
+        weight = self.proj0.weight.view(1, groups, width // groups, k)
+        weight = weight.expand(n, -1, -1, -1).reshape(n * groups,
+                                                      width // groups, k)
+        out = torch.bmm(weight, s.reshape(n * groups, k, h * w))
+        return out.view(n, width, h, w) + self.proj0.bias.view(1, -1, 1, 1)
+
+    def _aggregate_tokens(self, heads: List[Tensor]) -> Tensor:
+        """:meth:`aggregate` in token layout, for the compiler: the grouped
+        1x1 ``proj0`` as a broadcast product and sum over the heads, which
+        it fuses with the BatchNorm and GELU into one pass, then ``proj1``
+        as a matrix product (the same function and parameters)."""
+        n, _, h, w = heads[0].shape
+        # (N, L, C / h, h): channel k * h + i of the interleaved map
+        s = torch.stack([map_to_tokens(o) for o in heads], dim=-1)
+        groups = self.proj0.groups
+        weight = self.proj0.weight.view(groups, -1, self.num_heads)
+        out = (s.unsqueeze(-2) * weight).sum(-1).flatten(2) + self.proj0.bias
+        width = out.shape[-1]
+        out = self.bn(out.reshape(-1, width, 1, 1)).view(n, h * w, width)
+        return F.linear(self.act(out), self.proj1.weight.flatten(1),
+                        self.proj1.bias)
 
     def forward(self, x: Tensor, hw: tuple) -> Tensor:
         """Tokens (N, L, C) of an (H, W) = ``hw`` map, L = H * W ->
         (N, L, C)."""
         v = self.v(x)
-        s = self.mixed_conv(tokens_to_map(self.s(x), hw))
-        modulator = self.proj1(self.act(self.bn(self.proj0(s))))
-        return self.proj_drop(self.proj(map_to_tokens(modulator) * v))
+        modulator = self.aggregate(self.mixed_conv(tokens_to_map(self.s(x),
+                                                                 hw)))
+        return self.proj_drop(self.proj(modulator * v))
 
 
 class GlobalAttention(nn.Module):
