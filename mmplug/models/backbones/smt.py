@@ -37,6 +37,10 @@ class DWConv(nn.Module):
         higher (one pass over the widest map of the block instead of two).
         """
         weight = self.dwconv.weight
+        if identity and torch.onnx.is_in_onnx_export():
+            # ONNX's Conv takes a kernel that is an initializer, not one
+            # computed in the graph
+            return x + map_to_tokens(self.dwconv(tokens_to_map(x, hw)))
         if identity:
             weight = weight + F.pad(weight.new_ones(1, 1, 1, 1), (1, 1, 1, 1))
         return map_to_tokens(F.conv2d(tokens_to_map(x, hw), weight,
