@@ -7,9 +7,19 @@ parameters and the FLOPs (mmengine's counter, 1 multiply-add = 1 FLOP) of
 each. Example::
 
     python benchmarks/scsc_speed.py --runs 3
+
+``--vs-resnet50`` instead times SCSC-ResNet-50 against mmdet's ResNet-50
+alternately (one call of each per round, ``--runs`` rounds, medians), at
+``--shape``, eager, compiled (inductor) and compiled with inductor's
+``freezing`` (weights as constants: BN folded into the convs, weights
+pre-packed), and prints the time ratios::
+
+    python benchmarks/scsc_speed.py --vs-resnet50 --shape 800 1216 \
+        --threads 1 --runs 5
 """
 import argparse
 import os.path as osp
+import statistics
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -85,15 +95,62 @@ def table(title, models, shapes, runs):
         print(row)
 
 
+def versus_resnet50(shape, runs: int) -> None:
+    """SCSC-ResNet-50 / ResNet-50 time, eager and compiled, alternating."""
+    import time
+    from mmdet.models.backbones import ResNet
+    from torch._inductor import config as inductor_config
+    x = torch.randn(1, 3, *shape)
+    pair = {'SCSC-ResNet-50': SCSCResNet(depth=50).eval(),
+            'ResNet-50 (mmdet)': ResNet(50).eval()}
+    print(f'\nSCSC-ResNet-50 against ResNet-50, 1x3x{shape[0]}x{shape[1]}, '
+          f'median of {runs} alternating rounds')
+    print(f"{'mode':<22}{'SCSC-R50 ms':>13}{'R50 ms':>10}{'ratio':>8}"
+          f"{'compile s':>12}")
+    for mode in ('eager', 'compiled', 'compiled+freezing'):
+        models, compile_s = {}, []
+        for name, model in pair.items():
+            if mode == 'eager':
+                models[name] = model
+                continue
+            with inductor_config.patch(freezing=mode.endswith('freezing')):
+                compiled = torch.compile(model)
+                start = time.perf_counter()
+                compiled(x)
+                compile_s.append(time.perf_counter() - start)
+            models[name] = compiled
+        for model in models.values():  # warm-up
+            model(x)
+        times = {name: [] for name in models}
+        for _ in range(runs):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model(x)
+                times[name].append((time.perf_counter() - start) * 1e3)
+        scsc, r50 = (statistics.median(t) for t in times.values())
+        extra = '/'.join(f'{s:.0f}' for s in compile_s) or '-'
+        print(f'{mode:<22}{scsc:>13.0f}{r50:>10.0f}{scsc / r50:>7.2f}x'
+              f'{extra:>12}', flush=True)
+        torch._dynamo.reset()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--threads', type=int)
+    parser.add_argument('--vs-resnet50', action='store_true',
+                        help='SCSC-ResNet-50 against ResNet-50 only, eager '
+                        'and compiled, at --shape')
+    parser.add_argument('--shape', type=int, nargs=2, default=(800, 1216),
+                        metavar=('H', 'W'))
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads')
     with torch.no_grad():
+        if args.vs_resnet50:
+            versus_resnet50(args.shape, args.runs)
+            return
         modules = stage1_modules()
         table('Stage-1 token mixers (stride-4 maps of 224 and 800x1216 '
               'inputs)',

@@ -101,8 +101,18 @@ class DCASE(SELayer):
             return gap
         n, c = gap.shape
         prev = prev if self.att_fc is None else self.att_fc(prev)
-        z = torch.stack([gap, prev], dim=1).view(n, 2, 1, c)
-        return self.conv[2](self.conv[1](self.conv[0](z).view(n, c)))
+        if torch.compiler.is_compiling():
+            # the 1x1 conv over the two descriptors as their weighted sum:
+            # inductor (torch 2.13, CPU) miscompiles mean -> stack -> conv
+            # when the product of gap and the attention is also an output
+            # (wrong values, not rounding); eager keeps the conv, which
+            # rounds as the official model does
+            w = self.conv[0].weight.view(2)
+            z = gap * w[0] + prev * w[1] + self.conv[0].bias
+        else:
+            z = torch.stack([gap, prev], dim=1).view(n, 2, 1, c)
+            z = self.conv[0](z).view(n, c)
+        return self.conv[2](self.conv[1](z))
 
     def forward(self, x: Tensor, message: Message = None
                 ) -> Tuple[Tensor, Tuple[Tensor]]:
