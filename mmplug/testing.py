@@ -107,6 +107,26 @@ SMALL_BACKBONES = {
 }
 
 
+#: Mixed precision vs fp32 (tests/test_models/test_autocast.py explains the
+#: rule; benchmarks/gpu_check.py applies it on a GPU): the largest relative
+#: norm error (:func:`relative_error`) allowed, in unit roundoffs
+#: (:func:`unit_roundoff`), for each output and for all parameter gradients
+#: together.
+AMP_OUTPUT_TOL, AMP_GRAD_TOL = 8, 64
+
+
+def unit_roundoff(dtype: 'torch.dtype') -> float:
+    """``u = 2**-p`` of a floating-point format with a p-bit significand
+    (2**-11 for float16, 2**-8 for bfloat16): half its machine epsilon."""
+    import torch
+    return torch.finfo(dtype).eps / 2
+
+
+def relative_error(a: 'torch.Tensor', b: 'torch.Tensor') -> float:
+    """``||a - b|| / ||b||`` (Frobenius norms), ``b`` the reference."""
+    return ((a - b).norm() / b.norm()).item()
+
+
 def registered_backbones() -> List[str]:
     """``'mmplug.<Name>'`` of every backbone in the mmplug registry."""
     from mmplug.models.utils.backbone import BaseBackbone

@@ -33,12 +33,11 @@ import copy
 import pytest
 import torch
 
+from mmplug.testing import AMP_GRAD_TOL as GRAD_TOL  # see the docstring
+from mmplug.testing import AMP_OUTPUT_TOL as OUTPUT_TOL
 from mmplug.testing import (build_small, registered_backbones,
-                            registered_necks, small_inputs)
-
-#: unit roundoff 2**-p of each format (p bits of significand)
-ROUNDOFF = {torch.float16: 2.**-11, torch.bfloat16: 2.**-8}
-OUTPUT_TOL, GRAD_TOL = 8, 64  # in unit roundoffs, see the module docstring
+                            registered_necks, small_inputs, unit_roundoff)
+from mmplug.testing import relative_error as relative
 
 #: every backbone and neck; the ParC models also with the FFT form (their
 #: ParC maps are below the FFT crossover at this size)
@@ -65,10 +64,6 @@ def run(model, x, dtype):
     return [o.detach().float() for o in outs], grads
 
 
-def relative(a, b):
-    return ((a - b).norm() / b.norm()).item()
-
-
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16],
                          ids=['fp16', 'bf16'])
 @pytest.mark.parametrize('name, kwargs', CASES, ids=IDS)
@@ -84,7 +79,7 @@ def test_autocast_forward_backward(name, kwargs, dtype):
     model.eval()
     ref_outs, ref_grads = run(model, x, None)
     outs, grads = run(model, x, dtype)
-    u = ROUNDOFF[dtype]
+    u = unit_roundoff(dtype)
     errors = [relative(o, r) for o, r in zip(outs, ref_outs)]
     assert max(errors) <= OUTPUT_TOL * u, \
         f'output errors {errors} over {OUTPUT_TOL} u = {OUTPUT_TOL * u:.2e}'
