@@ -73,10 +73,14 @@ def measure(name: str, shape, args) -> dict:
         model.train()
         row['eager_fwdbwd_ms'] = median_ms(
             lambda: forward_backward(model, x), args.runs)
-        row['compile_fwdbwd_s'] = timed_first_call(
-            lambda: forward_backward(compiled, x))
-        row['compiled_fwdbwd_ms'] = median_ms(
-            lambda: forward_backward(compiled, x), args.runs, warmup=0)
+        try:
+            row['compile_fwdbwd_s'] = timed_first_call(
+                lambda: forward_backward(compiled, x))
+            row['compiled_fwdbwd_ms'] = median_ms(
+                lambda: forward_backward(compiled, x), args.runs, warmup=0)
+        except Exception as err:  # a compiler error: report it, go on
+            row['error'] = f'{type(err).__name__}: ' + \
+                str(err).strip().splitlines()[0][:200]
     torch._dynamo.reset()
     return row
 
@@ -92,7 +96,10 @@ def table(rows) -> str:
                  f"{r['eager_fwd_ms']:.0f}", f"{r['compiled_fwd_ms']:.0f}",
                  f"{r['eager_fwd_ms'] / r['compiled_fwd_ms']:.2f}x",
                  f"{r['compile_fwd_s']:.0f}"]
-        if 'eager_fwdbwd_ms' in r:
+        if 'error' in r:
+            cells += [f"{r['eager_fwdbwd_ms']:.0f}", 'fails to compile',
+                      '-', '-']
+        elif 'eager_fwdbwd_ms' in r:
             cells += [f"{r['eager_fwdbwd_ms']:.0f}",
                       f"{r['compiled_fwdbwd_ms']:.0f}",
                       f"{r['eager_fwdbwd_ms'] / r['compiled_fwdbwd_ms']:.2f}x",
@@ -138,6 +145,10 @@ def main(argv=None) -> None:
                 with open(args.out, 'w') as f:
                     json.dump(rows, f, indent=1)
     print(table(rows))
+    for r in rows:
+        if 'error' in r:
+            print(f"{r['backbone']} {r['shape']} forward+backward: "
+                  f"{r['error']}")
 
 
 if __name__ == '__main__':

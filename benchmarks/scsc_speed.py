@@ -101,8 +101,10 @@ def versus_resnet50(shape, runs: int) -> None:
     from mmdet.models.backbones import ResNet
     from torch._inductor import config as inductor_config
     x = torch.randn(1, 3, *shape)
-    pair = {'SCSC-ResNet-50': SCSCResNet(depth=50).eval(),
-            'ResNet-50 (mmdet)': ResNet(50).eval()}
+    pair = {'SCSC-ResNet-50': SCSCResNet(depth=50),
+            'ResNet-50 (mmdet)': ResNet(50)}
+    for model in pair.values():
+        model.eval()  # (mmdet's ResNet.train returns None)
     print(f'\nSCSC-ResNet-50 against ResNet-50, 1x3x{shape[0]}x{shape[1]}, '
           f'median of {runs} alternating rounds')
     print(f"{'mode':<22}{'SCSC-R50 ms':>13}{'R50 ms':>10}{'ratio':>8}"

@@ -127,6 +127,52 @@ def relative_error(a: 'torch.Tensor', b: 'torch.Tensor') -> float:
     return ((a - b).norm() / b.norm()).item()
 
 
+#: Mask R-CNN R-18 at 1/4 width on 96-pixel images of the demo data
+#: (``make_demo_data``): seconds per epoch. A template: ``base`` is
+#: ``configs/demo/mask-rcnn_r18_fpn_demo.py``, ``root`` the data root.
+TINY_DET = '''
+_base_ = [{base!r}]
+data_root = {root!r}
+img_scale = (96, 96)
+model = dict(
+    backbone=dict(base_channels=16),
+    neck=dict(in_channels=[16, 32, 64, 128], out_channels=32),
+    rpn_head=dict(in_channels=32, feat_channels=32),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=32),
+        bbox_head=dict(in_channels=32, fc_out_channels=64),
+        mask_roi_extractor=dict(out_channels=32),
+        mask_head=dict(in_channels=32, conv_out_channels=32)))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
+                                          'img_shape', 'scale_factor')),
+]
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=3, val_interval=1, val_begin=1)
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1),
+                     logger=dict(interval=1))
+randomness = dict(seed=0, deterministic=True)
+'''
+
+
 def registered_backbones() -> List[str]:
     """``'mmplug.<Name>'`` of every backbone in the mmplug registry."""
     from mmplug.models.utils.backbone import BaseBackbone

@@ -159,9 +159,22 @@ class ParC(nn.Module):
         return self._spatial(x, kernel)
 
     def instance_pe(self, size: Tuple[int, int]) -> Tensor:
-        """The meta PE resized to the map: (1, C, H, W)."""
-        return F.interpolate(self.meta_pe, size, mode='bilinear',
-                             align_corners=True)
+        """The meta PE resized to the map: (1, C, H, W).
+
+        Resized along the axis (bilinear, corners aligned, as the official
+        ``F.interpolate`` of the (1, C, K, 1) PE to (H, W), which along the
+        other axis only repeats it), then expanded along the other axis: the
+        same values, and a backward that inductor compiles (its C++ code
+        generation failed on the scatter of the 1-to-W interpolation's
+        gradient, torch 2.13).
+        """
+        length = size[self.dim - 2]
+        pe = self.meta_pe
+        if pe.shape[self.dim] != length:
+            pe = F.interpolate(pe, (length, 1) if self.direction == 'H' else
+                               (1, length), mode='bilinear',
+                               align_corners=True)
+        return pe.expand(-1, -1, *size)
 
     def fix_size(self, size: Optional[Tuple[int, int]]) -> None:
         """Bake the kernel and PE for (H, W) maps, for deployment.

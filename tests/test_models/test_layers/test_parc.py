@@ -147,3 +147,17 @@ def test_half_precision(impl, dense, dtype):
         y = parc(x)
     assert y.dtype == dtype
     close(y, expected)
+
+
+@pytest.mark.parametrize('direction', ['H', 'W'])
+def test_position_encoding_is_the_interpolated_meta_pe(direction):
+    """The PE is the official ``F.interpolate`` of the meta PE to the map
+    (bilinear, corners aligned), bit for bit, whether the axis is resized
+    or not, though computed as a resize along the axis and an expand."""
+    torch.manual_seed(0)
+    parc = ParC(8, 7, direction, use_pe=True)
+    for size in [(7, 7), (7, 13), (13, 7), (25, 38), (1, 9), (9, 1)]:
+        pe = parc.instance_pe(size)
+        assert pe.shape == (1, 8, *size)
+        assert torch.equal(pe, F.interpolate(
+            parc.meta_pe, size, mode='bilinear', align_corners=True)), size
