@@ -460,8 +460,9 @@ def main(argv=None) -> int:
         lines = compare(ref[case['name']], case, snapshot(case))
         bad = [line for line in lines if line.startswith('FAIL')]
         notes = [line for line in lines if line.startswith('note')]
-        worst = max(float(line.split()[-1]) for line in lines
-                    if line.startswith('ok') and 'diff' in line)
+        worst = max((float(line.split()[-1]) for line in lines
+                     if line.startswith('ok') and 'diff' in line),
+                    default=0.)
         print(f"{case['name']}: {'FAILED' if bad else 'equal'} (largest "
               f'difference of outputs, logits and gradients: {worst:.3g})'
               + ''.join(f'\n    {line}' for line in bad + notes),

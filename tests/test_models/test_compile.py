@@ -58,9 +58,42 @@ def test_one_graph_without_breaks(name):
         assert explained.graph_count == 1
 
 
+#: cases inductor (torch 2.13, CPU) computes wrong, not worked around yet;
+#: strict: the test fails when inductor gets them right
+KNOWN_INDUCTOR_BUGS = {
+    ('mmplug.PyConvResNet', 'inductor'):
+    'inductor computes wrong gradients for the max-pool shortcut of a '
+    'stage\'s first block when the previous block is in the same graph '
+    '(downsample conv weight gradient 8-17 % off in eval mode; each block '
+    'compiled alone is right, and so is an average-pool shortcut)',
+}
+
+
+def assert_grads_close(model, grads, ref_grads):
+    missing = [n for (n, _), g in zip(model.named_parameters(), grads)
+               if g is None]
+    assert not missing, f'no gradient through the compiled model: {missing}'
+    scale = max(g.abs().max().item() for g in ref_grads)
+    for (pname, _), g, ref in zip(model.named_parameters(), grads,
+                                  ref_grads):
+        torch.testing.assert_close(g, ref, rtol=TOL, atol=TOL * scale,
+                                   msg=lambda m: f'grad of {pname}: {m}')
+
+
 @pytest.mark.parametrize('backend', BACKENDS)
 @pytest.mark.parametrize('name', MODELS)
-def test_compiled_equals_eager(name, backend):
+def test_compiled_equals_eager(name, backend, request):
+    """Outputs and gradients in eval mode equal eager's to 1e-5 with every
+    backend. In training mode only ``aot_eager`` (eager's kernels) is held
+    to that: there BatchNorm normalises with the statistics of the batch,
+    which on these small maps (2x2 in the last stage, two images) amplify
+    any change of rounding stage after stage (inductor sums in another
+    order: the stem's weight gradient of the small ResNets then differs by
+    up to 100 %, as it would for any perturbation of 1e-7); with inductor
+    training mode must run, stay finite and reach every parameter."""
+    if (name, backend) in KNOWN_INDUCTOR_BUGS:
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason=KNOWN_INDUCTOR_BUGS[name, backend]))
     torch.manual_seed(0)
     eager = build_small(name)
     model = copy.deepcopy(eager)
@@ -71,19 +104,19 @@ def test_compiled_equals_eager(name, backend):
     # fall back to eager's: then dropout and drop path draw the same masks
     with inductor_config.patch(fallback_random=True):
         eager.eval(), model.eval()
-        with torch.no_grad():
-            assert_all_close(compiled(x), eager(x), 'eval output')
+        outs, grads = forward_backward(compiled, x)
+        ref_outs, ref_grads = forward_backward(eager, x)
+        assert_all_close(outs, ref_outs, 'eval output')
+        assert_grads_close(model, grads, ref_grads)
         eager.train(), model.train()
         outs, grads = forward_backward(compiled, x)
         ref_outs, ref_grads = forward_backward(eager, x)
-    assert_all_close(outs, ref_outs, 'train output')
-    missing = [n for (n, _), g in zip(model.named_parameters(), grads)
-               if g is None]
-    assert not missing, f'no gradient through the compiled model: {missing}'
-    scale = max(g.abs().max().item() for g in ref_grads)
-    for (pname, _), g, ref in zip(eager.named_parameters(), grads, ref_grads):
-        torch.testing.assert_close(g, ref, rtol=TOL, atol=TOL * scale,
-                                   msg=lambda m: f'grad of {pname}: {m}')
+    if backend == 'aot_eager':
+        assert_all_close(outs, ref_outs, 'train output')
+        assert_grads_close(model, grads, ref_grads)
+    else:
+        assert all(torch.isfinite(o).all() for o in outs)
+        assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
 @pytest.mark.compile

@@ -67,9 +67,10 @@ def test_compile_option_aot_eager(det_config, eager_run, tmp_path):
 @pytest.mark.compile
 def test_compile_option_inductor(det_config, eager_run, tmp_path):
     log, state = train(det_config, tmp_path, 'compile.backend=inductor')
-    # generated kernels sum in another order: 4 SGD steps later the
-    # weights differ by rounding only
-    check_compiled_run(log, state, eager_run[1], 'inductor', 1e-4)
+    # generated kernels sum in another order, and 4 SGD steps with batch
+    # statistics amplify that (BatchNorm running means up to 1.5e-4 apart;
+    # aot_eager, eager's kernels, agrees to 1e-6 above)
+    check_compiled_run(log, state, eager_run[1], 'inductor', 1e-3)
 
 
 @pytest.mark.parametrize('option, message', [
