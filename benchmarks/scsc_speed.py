@@ -19,6 +19,7 @@ pre-packed), and prints the time ratios::
 """
 import argparse
 import os.path as osp
+from functools import partial
 import statistics
 import sys
 
@@ -29,7 +30,7 @@ from mmengine.analysis import FlopAnalyzer  # noqa: E402
 
 from mmplug.models import SCSCResNet, SCSCSwin  # noqa: E402
 from mmplug.models.layers import SCSC  # noqa: E402
-from mmplug.testing import median_ms  # noqa: E402
+from mmplug.testing import alternate_ms, median_ms  # noqa: E402
 
 SIZES = [(224, 224), (800, 1216)]
 
@@ -121,14 +122,8 @@ def versus_resnet50(shape, runs: int) -> None:
                 compiled(x)
                 compile_s.append(time.perf_counter() - start)
             models[name] = compiled
-        for model in models.values():  # warm-up
-            model(x)
-        times = {name: [] for name in models}
-        for _ in range(runs):
-            for name, model in models.items():
-                start = time.perf_counter()
-                model(x)
-                times[name].append((time.perf_counter() - start) * 1e3)
+        times = alternate_ms({name: partial(model, x) for name, model in
+                              models.items()}, runs)
         scsc, r50 = (statistics.median(t) for t in times.values())
         extra = '/'.join(f'{s:.0f}' for s in compile_s) or '-'
         print(f'{mode:<22}{scsc:>13.0f}{r50:>10.0f}{scsc / r50:>7.2f}x'

@@ -30,6 +30,7 @@ import torch  # noqa: E402
 from mmplug.apis.analysis import _PeakRSS, _rss_bytes  # noqa: E402
 from mmplug.models import SMT  # noqa: E402
 from mmplug.models.backbones.smt import convert_smt  # noqa: E402
+from mmplug.testing import alternate_ms  # noqa: E402
 
 ARCHS = {'tiny': 'smt_t', 'small': 'smt_s', 'base': 'smt_b',
          'large': 'smt_l'}
@@ -98,14 +99,8 @@ def main() -> None:
             print(f'compile (first call): {time.perf_counter() - start:.1f}'
                   ' s')
             models['ours, compiled'] = lambda: compiled(x)
-        for fn in models.values():  # warm-up
-            fn()
-        times = {name: [] for name in models}
-        for _ in range(args.runs):
-            for name, fn in models.items():
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
+        times = {name: [t / 1e3 for t in values] for name, values in
+                 alternate_ms(models, args.runs).items()}
     base = statistics.median(times['official'])
     for name, values in times.items():
         median = statistics.median(values)

@@ -6,7 +6,7 @@ import sys
 import time
 import types
 import uuid
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 from unittest import mock
 
 
@@ -52,6 +52,50 @@ def median_ms(fn: Callable[[], object], runs: int, warmup: int = 1) -> float:
         fn()
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
+
+
+def alternate_ms(fns: Dict[str, Callable[[], object]], runs: int,
+                 warmup: int = 1) -> Dict[str, List[float]]:
+    """Wall times in milliseconds of each of ``fns`` over ``runs`` rounds,
+    one call of each per round in turn, after ``warmup`` untimed rounds: the
+    way to compare two models on a noisy machine (for ``benchmarks/``)."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: Dict[str, List[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def forward_backward(model: 'torch.nn.Module', x,
+                     amp_dtype: Optional['torch.dtype'] = None
+                     ) -> Tuple[List['torch.Tensor'],
+                                List[Optional['torch.Tensor']]]:
+    """Outputs and parameter gradients (None where none reached) of the
+    loss ``sum(o * r)``, ``r`` a fixed random tensor per output (every
+    output element matters); dropout and drop path draw from a fixed seed.
+
+    Args:
+        model (nn.Module): a backbone or neck (or a compiled one).
+        x: its input.
+        amp_dtype (torch.dtype, optional): run the forward under CPU
+            autocast to this dtype (the loss in float32).
+    """
+    import torch
+    for p in model.parameters():
+        p.grad = None
+    torch.manual_seed(1)  # the same dropout / drop-path draws
+    with torch.autocast('cpu', dtype=amp_dtype or torch.bfloat16,
+                        enabled=amp_dtype is not None):
+        outs = model(x)
+    generator = torch.Generator().manual_seed(2)
+    sum((o.float() * torch.randn(o.shape, generator=generator)).sum()
+        for o in outs).backward()
+    return [o.detach() for o in outs], [p.grad for p in model.parameters()]
 
 
 def run_docstring_examples(*objs: object) -> Tuple[int, int]:

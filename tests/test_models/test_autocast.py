@@ -35,8 +35,9 @@ import torch
 
 from mmplug.testing import AMP_GRAD_TOL as GRAD_TOL  # see the docstring
 from mmplug.testing import AMP_OUTPUT_TOL as OUTPUT_TOL
-from mmplug.testing import (build_small, registered_backbones,
-                            registered_necks, small_inputs, unit_roundoff)
+from mmplug.testing import (build_small, forward_backward,
+                            registered_backbones, registered_necks,
+                            small_inputs, unit_roundoff)
 from mmplug.testing import relative_error as relative
 
 #: every backbone and neck; the ParC models also with the FFT form (their
@@ -50,18 +51,9 @@ IDS = [name.split('.')[1] + ('-fft' if kw else '') for name, kw in CASES]
 def run(model, x, dtype):
     """Outputs (float32) and all parameter gradients, one vector, of a
     forward and backward under autocast (``dtype`` None: fp32)."""
-    for p in model.parameters():
-        p.grad = None
-    torch.manual_seed(1)  # the same dropout / drop-path draws
-    with torch.autocast('cpu', dtype=dtype or torch.bfloat16,
-                        enabled=dtype is not None):
-        outs = model(x)
-    generator = torch.Generator().manual_seed(2)
-    sum((o.float() * torch.randn(o.shape, generator=generator)).sum()
-        for o in outs).backward()
-    grads = torch.cat([p.grad.flatten() for p in model.parameters()
-                       if p.grad is not None])
-    return [o.detach().float() for o in outs], grads
+    outs, grads = forward_backward(model, x, amp_dtype=dtype)
+    return [o.float() for o in outs], torch.cat(
+        [g.flatten() for g in grads if g is not None])
 
 
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16],

@@ -14,27 +14,15 @@ import pytest
 import torch
 from torch._inductor import config as inductor_config
 
-from mmplug.testing import (build_small, registered_backbones,
-                            registered_necks, small_inputs)
+from mmplug.testing import (build_small, forward_backward,
+                            registered_backbones, registered_necks,
+                            small_inputs)
 
 MODELS = registered_backbones() + registered_necks()
 BACKENDS = ['aot_eager', pytest.param('inductor', marks=pytest.mark.compile)]
 #: compiled vs eager, fp32: relative to the largest magnitude (at least 1)
 #: of each output, and of all parameter gradients together
 TOL = 1e-5
-
-
-def forward_backward(model, x):
-    """Outputs and parameter gradients of ``sum(o * r)`` (a fixed random
-    ``r`` per output: every output element matters)."""
-    for p in model.parameters():
-        p.grad = None
-    torch.manual_seed(1)  # the same dropout / drop-path draws
-    outs = model(x)
-    generator = torch.Generator().manual_seed(2)
-    sum((o * torch.randn(o.shape, generator=generator)).sum()
-        for o in outs).backward()
-    return [o.detach() for o in outs], [p.grad for p in model.parameters()]
 
 
 def assert_all_close(got, expected, what):
