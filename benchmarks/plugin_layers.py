@@ -65,7 +65,7 @@ def rows():
     yield ('WeightNet 3x3 (M = G = 2)', '3x3 conv',
            WeightNetConv2d(64, 64, 3, padding=1), conv, feat)
     dgc = DGConv2d(64, 64, 3, padding=1)
-    dgc.progress.fill_(1.0)
+    dgc.set_progress(1.0)
     yield 'DGC 3x3 (4 heads, 25% kept)', '3x3 conv', dgc, conv, feat
     image = torch.randn(1, 3, H, W)
     v2 = MobileNetV2(out_indices=(1, 2, 4, 7))

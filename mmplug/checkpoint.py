@@ -7,8 +7,8 @@ without adapting, so its own checkpoints (which pickle a ``HistoryBuffer``,
 numpy scalars and arrays in the message hub) fail to load in ``--resume``,
 ``load_from``, ``tools/test.py`` and ``init_cfg=dict(type='Pretrained')``.
 
-:func:`install_checkpoint_loader` wraps mmengine's local and http(s) loaders
-so that they unpickle with ``weights_only=True`` plus exactly the globals an
+:func:`install_checkpoint_loader` makes mmengine's local and http(s)
+loaders unpickle with ``weights_only=True`` plus exactly the globals an
 mmengine checkpoint contains (:func:`mmengine_safe_globals`). Anything else is
 refused with :class:`UnsafeCheckpointError`, which names the refused objects
 and says how to trust the file on purpose:
@@ -17,20 +17,24 @@ and says how to trust the file on purpose:
 - the environment variable ``MMPLUG_TRUSTED_CHECKPOINTS`` (paths separated by
   ``os.pathsep``), or :func:`trust_checkpoint` from Python.
 
-:func:`install_atomic_saving` makes mmengine's local file writes (checkpoints
-included) go to a temporary file that replaces the target only once complete,
-so a run that dies while saving never leaves a truncated checkpoint in place
-of a good one.
+:class:`AtomicLocalBackend` (registered as the file backend
+``'mmplug_atomic'`` by :func:`register_atomic_backend`) writes a file to a
+temporary name that replaces the target only once complete, so a run that
+dies while saving never leaves a truncated checkpoint in place of a good one.
 
-Importing ``mmplug.models`` (which every mmplug config does through
-``custom_imports``) installs both, so mmdet's and mmseg's own tools get them
-too.
+Importing this module changes nothing. mmplug's runtime opts in:
+:class:`mmplug.engine.MMPlugRunner` (``runner_type = 'mmplug.MMPlugRunner'``,
+set by mmplug's configs) calls :func:`install` when it is built, and its
+:class:`~mmplug.engine.SafeCheckpointHook` saves through the atomic backend.
+The same holds on the maintained fork of mmengine, whose own loader falls
+back to an unrestricted unpickle when the safe load fails.
 """
 import functools
 import glob
 import os
 import os.path as osp
 import pickle
+import re
 import zipfile
 from typing import (Any, Callable, Dict, Iterable, List, NamedTuple,
                     Optional, Sequence, Tuple, Union)
@@ -126,7 +130,9 @@ def trust_checkpoint(path: str) -> None:
 
 
 def _refusal(filename: str, err: Exception) -> UnsafeCheckpointError:
-    refused: Iterable[str] = []
+    """The one-line refusal of an unsafe checkpoint, naming what it holds
+    (never torch's advice to load it unrestricted)."""
+    refused: List[str] = []
     if osp.isfile(filename):
         try:
             allowed = _allowed_names()
@@ -135,9 +141,12 @@ def _refusal(filename: str, err: Exception) -> UnsafeCheckpointError:
                 get_unsafe_globals_in_checkpoint(filename)
                 if n not in allowed
             ]
-        except Exception:  # not a zip checkpoint: fall back to torch's text
+        except Exception:  # not a zip checkpoint: torch's message names it
             refused = []
-    what = ', '.join(f'`{n}`' for n in refused) or f'an object ({err})'
+    if not refused:  # legacy and plain pickles: "... GLOBAL posix.system ..."
+        refused = sorted(set(re.findall(r'GLOBAL ([\w.]+)', str(err))))
+    what = ', '.join(f'`{n}`' for n in refused) or 'objects other than ' \
+        'tensors and containers'
     return UnsafeCheckpointError(
         f'Refused to load checkpoint {filename!r}: it contains {what}, which '
         'an mmengine checkpoint never contains, and unpickling it could run '
@@ -291,7 +300,25 @@ def extract_state_dict(ckpt: Any, source: str = 'checkpoint') -> Dict:
         CheckpointError: there are no model weights in it (a bare tensor, a
             list, a dict without tensors).
     """
-    _, state_dict = unwrap_checkpoint(ckpt)
+    key, state_dict = unwrap_checkpoint(ckpt)
+    if key is None and isinstance(ckpt, dict):
+        key = next((k for k in ('state_dict', 'model') if k in ckpt), None)
+        if key is not None:
+            raise CheckpointError(
+                f'checkpoint {source!r} has no usable model weights: its '
+                f'{key!r} is a {type(ckpt[key]).__name__}, not a dict of '
+                'parameter names -> tensors')
+    if key is not None:  # weights under 'state_dict' / 'model'
+        if not state_dict:
+            raise CheckpointError(f'checkpoint {source!r} has no model '
+                                  f'weights: its {key!r} is empty')
+        others = [f'{k!r} ({type(v).__name__})' for k, v in state_dict.items()
+                  if not isinstance(v, torch.Tensor)]
+        if others:
+            raise CheckpointError(
+                f'checkpoint {source!r} has no usable model weights: its '
+                f'{key!r} holds values that are not tensors: '
+                f'{_summarise(others, 4)}')
     if not isinstance(state_dict, dict) or not any(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
         what = type(ckpt).__name__
@@ -449,15 +476,22 @@ def remove_stale_temporaries(folder: str) -> List[str]:
     return removed
 
 
-def install_atomic_saving() -> None:
-    """Make :class:`AtomicLocalBackend` mmengine's backend for local paths."""
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+#: the name of :class:`AtomicLocalBackend` among mmengine's file backends
+#: (``backend_args=dict(backend='mmplug_atomic')``)
+ATOMIC_BACKEND = 'mmplug_atomic'
+
+
+def register_atomic_backend() -> None:
+    """Add :class:`AtomicLocalBackend` to mmengine's file backends under
+    :data:`ATOMIC_BACKEND` (a new name: no existing backend changes)."""
+    register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
 
 
 def install() -> None:
-    """Install both: safe loading and atomic saving (idempotent)."""
+    """mmplug's runtime: safe loading for mmengine's loaders, and the
+    atomic backend registered (idempotent)."""
     install_checkpoint_loader()
-    install_atomic_saving()
+    register_atomic_backend()
 
 
 #: wrapper prefixes removed from checkpoint keys before a model's own key

@@ -8,14 +8,18 @@ top-level ``configs/``, ``tools/`` and ``model-index.yml``; a wheel (or a
 non-editable ``pip install .``) holds copies.
 
 ``_base_ = 'mmplug::<path under configs/>'`` in another project's config
-works once mmplug is imported (:func:`register_config_prefix`, which
-``import mmplug`` runs). mmengine reads a config's ``_base_`` before its
-``custom_imports`` run, so mmplug must be imported before the config is
-read: see the README, "Inheriting mmplug's configs by package name".
+works once :func:`register_config_prefix` has run: mmplug's tools call it;
+another tool runs with it as ``python -m mmplug.mim TOOL.py ARGS...``.
+mmengine reads a config's ``_base_`` before its ``custom_imports`` run, so
+this cannot come from the config itself. Importing mmplug does not do it:
+it changes mmengine's ``Config`` for the whole process.
 """
+import inspect
 import os
 import os.path as osp
-from typing import Callable, Optional, Tuple
+import runpy
+import sys
+from typing import Callable, List, Optional, Tuple
 
 #: Directory of the imported ``mmplug`` package.
 PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
@@ -86,8 +90,45 @@ def register_config_prefix() -> None:
     mmplug, read without a scope, exactly as when it is inherited by its
     file path (mmplug's configs set ``default_scope`` and name their own
     parts ``mmplug.X``). Other prefixes are left to mmengine. Idempotent.
+
+    ``Config._get_cfg_path`` is private to mmengine (see the docs' table of
+    the private names mmplug relies on); where it is missing or has another
+    signature this raises instead of doing nothing.
     """
     from mmengine.config import Config
-    current = Config.__dict__['_get_cfg_path'].__func__
+    found = Config.__dict__.get('_get_cfg_path')
+    if not isinstance(found, staticmethod) or list(inspect.signature(
+            found.__func__).parameters) != ['cfg_path', 'filename']:
+        raise RuntimeError(
+            "mmplug:: config bases need mmengine's "
+            'Config._get_cfg_path(cfg_path, filename), which this mmengine '
+            f'({mmengine_version()}) does not have: inherit mmplug\'s '
+            'configs by their file path instead')
+    current = found.__func__
     if not hasattr(current, 'mmplug_original'):
         Config._get_cfg_path = staticmethod(_mmplug_cfg_path(current))
+
+
+def mmengine_version() -> str:
+    """The installed mmengine's version."""
+    import mmengine
+    return mmengine.__version__
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """``python -m mmplug.mim TOOL.py ARGS...``: run another project's tool
+    (mmdet's or mmseg's ``tools/train.py``, ...) with ``mmplug::`` bases
+    resolved."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ('-h', '--help'):
+        print('usage: python -m mmplug.mim TOOL.py [ARGS...]\n'
+              "Run TOOL.py with `_base_ = 'mmplug::...'` resolved in the "
+              'configs it reads.')
+        sys.exit(0 if argv else 2)
+    register_config_prefix()
+    sys.argv = list(argv)
+    runpy.run_path(argv[0], run_name='__main__')
+
+
+if __name__ == '__main__':
+    main()

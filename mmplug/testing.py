@@ -6,7 +6,8 @@ import sys
 import time
 import types
 import uuid
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import (Callable, Dict, List, NamedTuple, Optional, Tuple,
+                    Union)
 from unittest import mock
 
 
@@ -110,45 +111,78 @@ def run_docstring_examples(*objs: object) -> Tuple[int, int]:
     return runner.failures, runner.tries
 
 
-#: Shallow versions of every mmplug backbone (real widths, one or two
-#: blocks per stage) for tests that build whole detectors and segmentors.
-TINY_BACKBONES = {
-    'mmplug.SMT': dict(arch=dict(embed_dims=[64, 128, 256, 512],
-                                 depths=[1, 1, 2, 1], mlp_ratios=[2, 2, 2, 2],
-                                 stem_kernel=3)),
-    'mmplug.ParCConvNeXt': dict(arch=dict(embed_dims=[48, 96, 192, 384],
-                                          depths=[1, 1, 3, 1])),
-    'mmplug.ParCResNet': dict(arch=dict(depths=[1, 1, 2, 2],
-                                        parc_blocks=[0, 0, 1, 1])),
-    'mmplug.SCSCResNet': dict(depths=[1, 1, 2, 1]),
-    'mmplug.SCSCSwin': dict(depths=[1, 1, 2, 1]),
-    'mmplug.DCAResNet': dict(depths=[1, 1, 2, 1]),
-    'mmplug.PyConvResNet': dict(depths=[1, 1, 2, 1]),
-    'mmplug.GroupEnsembleResNet': dict(depths=[1, 1, 2, 1]),
-    'mmplug.MobileNeXt': dict(widen_factor=0.5),
-}
+class BackboneTestArch(NamedTuple):
+    """How the tests build one backbone: one entry of :data:`TEST_ARCHS`
+    per registered backbone, and every contract, compile, mixed-precision,
+    export and detector test picks it up."""
+    #: narrow and shallow arguments, for tests that run the backbone many
+    #: times (the contract, compile, autocast, ONNX)
+    small: dict
+    #: real widths, one or two blocks per stage, for tests that build whole
+    #: detectors and segmentors
+    tiny: dict
+    #: parameter-name prefixes that ``frozen_stages=0`` freezes (the stem),
+    #: and those ``frozen_stages=1`` adds (stage 1 and what goes with it):
+    #: the contract's independent statement of what freezing means
+    frozen: Tuple[Tuple[str, ...], Tuple[str, ...]]
 
 
-#: Narrow and shallow versions of every mmplug backbone, for tests that run
-#: each backbone many times (the backbone contract, compile, autocast, ONNX).
-SMALL_BACKBONES = {
-    'mmplug.SMT': dict(arch=dict(embed_dims=[16, 32, 64, 128],
-                                 depths=[1, 1, 2, 1], mlp_ratios=[2, 2, 2, 2],
-                                 stem_kernel=3, msa_heads=[-1, -1, 2, 4])),
-    'mmplug.ParCConvNeXt': dict(arch=dict(embed_dims=[8, 16, 32, 64],
-                                          depths=[1, 1, 3, 1])),
-    'mmplug.ParCResNet': dict(arch=dict(depths=[1, 1, 2, 2],
-                                        parc_blocks=[0, 0, 1, 1])),
-    'mmplug.SCSCResNet': dict(depths=[1, 1, 2, 1]),
-    'mmplug.SCSCSwin': dict(embed_dims=48, depths=[1, 1, 1, 1]),
-    'mmplug.DCAResNet': dict(depths=[1, 2, 1, 1]),
-    'mmplug.PyConvResNet': dict(depths=[1, 1, 1, 1]),
-    'mmplug.GroupEnsembleResNet': dict(depths=[1, 1, 1, 1]),
-    'mmplug.MobileNeXt': dict(arch=dict(
-        stages=[(2, 16, 1, 2), (6, 16, 1, 1), (6, 24, 1, 2), (6, 32, 1, 2),
-                (6, 32, 1, 1), (6, 48, 1, 2), (6, 48, 1, 1), (6, 64, 2, 1)],
-        widen_factor=1.0)),
+_RESNET_FROZEN = (('conv1.', 'bn1.'), ('layer1.', ))
+
+#: The test architectures of every mmplug backbone (a new backbone adds
+#: its line here; the tests fail until it does).
+TEST_ARCHS = {
+    'mmplug.SMT': BackboneTestArch(
+        small=dict(arch=dict(embed_dims=[16, 32, 64, 128],
+                             depths=[1, 1, 2, 1], mlp_ratios=[2, 2, 2, 2],
+                             stem_kernel=3, msa_heads=[-1, -1, 2, 4])),
+        tiny=dict(arch=dict(embed_dims=[64, 128, 256, 512],
+                            depths=[1, 1, 2, 1], mlp_ratios=[2, 2, 2, 2],
+                            stem_kernel=3)),
+        frozen=(('patch_embed1.', ), ('block1.', 'norm1.', 'patch_embed2.'))),
+    'mmplug.ParCConvNeXt': BackboneTestArch(
+        small=dict(arch=dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 3, 1])),
+        tiny=dict(arch=dict(embed_dims=[48, 96, 192, 384],
+                            depths=[1, 1, 3, 1])),
+        frozen=(('downsample_layers.0.', ),
+                ('stages.0.', 'norm0.', 'downsample_layers.1.'))),
+    'mmplug.ParCResNet': BackboneTestArch(
+        small=dict(arch=dict(depths=[1, 1, 2, 2], parc_blocks=[0, 0, 1, 1])),
+        tiny=dict(arch=dict(depths=[1, 1, 2, 2], parc_blocks=[0, 0, 1, 1])),
+        frozen=_RESNET_FROZEN),
+    'mmplug.SCSCResNet': BackboneTestArch(
+        small=dict(depths=[1, 1, 2, 1]), tiny=dict(depths=[1, 1, 2, 1]),
+        frozen=_RESNET_FROZEN),
+    'mmplug.SCSCSwin': BackboneTestArch(
+        small=dict(embed_dims=48, depths=[1, 1, 1, 1]),
+        tiny=dict(depths=[1, 1, 2, 1]),
+        frozen=(('patch_embed.', ), ('layers.0.', 'norm0.'))),
+    'mmplug.DCAResNet': BackboneTestArch(
+        small=dict(depths=[1, 2, 1, 1]), tiny=dict(depths=[1, 1, 2, 1]),
+        frozen=_RESNET_FROZEN),
+    'mmplug.PyConvResNet': BackboneTestArch(
+        small=dict(depths=[1, 1, 1, 1]), tiny=dict(depths=[1, 1, 2, 1]),
+        frozen=_RESNET_FROZEN),
+    'mmplug.GroupEnsembleResNet': BackboneTestArch(
+        small=dict(depths=[1, 1, 1, 1]), tiny=dict(depths=[1, 1, 2, 1]),
+        frozen=_RESNET_FROZEN),
+    'mmplug.MobileNeXt': BackboneTestArch(
+        small=dict(arch=dict(
+            stages=[(2, 16, 1, 2), (6, 16, 1, 1), (6, 24, 1, 2),
+                    (6, 32, 1, 2), (6, 32, 1, 1), (6, 48, 1, 2),
+                    (6, 48, 1, 1), (6, 64, 2, 1)],
+            widen_factor=1.0)),
+        tiny=dict(widen_factor=0.5),
+        frozen=(('stem.', ), ('stages.0.', ))),
 }
+
+#: Narrow and shallow versions of every mmplug backbone (``small`` of
+#: :data:`TEST_ARCHS`).
+SMALL_BACKBONES = {name: arch.small for name, arch in TEST_ARCHS.items()}
+
+#: Shallow versions of every mmplug backbone at real widths (``tiny`` of
+#: :data:`TEST_ARCHS`).
+TINY_BACKBONES = {name: arch.tiny for name, arch in TEST_ARCHS.items()}
 
 
 #: Mixed precision vs fp32 (tests/test_models/test_autocast.py explains the

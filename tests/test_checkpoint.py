@@ -136,11 +136,17 @@ def test_failed_save_keeps_the_good_checkpoint(runner_checkpoint, tmp_path):
     from mmengine.fileio import get_file_backend
     from mmengine.runner.checkpoint import save_checkpoint
 
-    from mmplug.checkpoint import AtomicLocalBackend, install_atomic_saving
-    install_atomic_saving()
+    from mmplug.checkpoint import (ATOMIC_BACKEND, AtomicLocalBackend,
+                                   register_atomic_backend)
+    register_atomic_backend()
+    atomic = dict(backend=ATOMIC_BACKEND)
     path = str(tmp_path / 'epoch_1.pth')
-    assert isinstance(get_file_backend(path), AtomicLocalBackend)
-    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path)
+    backend = get_file_backend(path, backend_args=atomic)
+    assert isinstance(backend, AtomicLocalBackend)
+    # a new name: local paths keep mmengine's own backend
+    assert not isinstance(get_file_backend(path), AtomicLocalBackend)
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path,
+                    backend_args=atomic)
     good = open(path, 'rb').read()
 
     class Unpicklable:
@@ -149,9 +155,10 @@ def test_failed_save_keeps_the_good_checkpoint(runner_checkpoint, tmp_path):
             raise RuntimeError('disk full')  # fails half-way through
 
     with pytest.raises(RuntimeError, match='disk full'):
-        save_checkpoint({'state_dict': {'w': Unpicklable()}}, path)
+        save_checkpoint({'state_dict': {'w': Unpicklable()}}, path,
+                        backend_args=atomic)
     with pytest.raises(TypeError):  # the write itself fails
-        get_file_backend(path).put('not bytes', path)
+        backend.put('not bytes', path)
     assert open(path, 'rb').read() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth']
 

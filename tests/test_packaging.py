@@ -11,7 +11,8 @@ import zipfile
 import pytest
 from mmengine.config import Config
 
-from mmplug.mim import CONFIG_DIR, MIM_DIR, MODEL_INDEX
+from mmplug.mim import (CONFIG_DIR, MIM_DIR, MODEL_INDEX,
+                        register_config_prefix)
 from mmplug.testing import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -37,7 +38,7 @@ def test_mim_folder_of_a_checkout_is_the_repository():
 def test_wheel_ships_configs_tools_and_model_index(tmp_path):
     src = tmp_path / 'src'
     shutil.copytree(REPO, src, symlinks=True, ignore=shutil.ignore_patterns(
-        '.git', '.venv', 'data', 'work_dirs', 'build', '*.egg-info',
+        '.git', '.venv*', 'data', 'work_dirs', 'build', '*.egg-info',
         '__pycache__', '.pytest_cache', 'outputs'))
     res = subprocess.run(
         [sys.executable, '-m', 'pip', 'wheel', '--no-deps',
@@ -90,7 +91,7 @@ def scopes(node, path=''):
                                   'parc_convnext/mask-rcnn_parc-convnext-'
                                   'xt_fpn_1x_coco.py'])
 def test_inherit_by_package_name(base, tmp_path):
-    import mmplug  # noqa: F401  (registers the prefix)
+    register_config_prefix()
     mine = tmp_path / 'mine.py'
     mine.write_text(f"_base_ = 'mmplug::{base}'\n"
                     'model = dict(backbone=dict(frozen_stages=-1))\n')
@@ -109,7 +110,7 @@ def test_inherit_by_package_name(base, tmp_path):
 
 
 def test_inherit_unknown_config_by_package_name(tmp_path):
-    import mmplug  # noqa: F401
+    register_config_prefix()
     mine = tmp_path / 'mine.py'
     mine.write_text("_base_ = 'mmplug::smt/none.py'\n")
     with pytest.raises(FileNotFoundError, match="mmplug has no config "
@@ -142,11 +143,9 @@ def test_mmdet_train_tool_needs_the_one_line_workaround(elsewhere):
     res = run_tool(mmdet_train, 'mine.py', cwd=str(elsewhere), env=env)
     assert res.returncode != 0
     assert 'does not support to load mmplug config' in res.stderr
-    # the README's workaround: import mmplug, then run the tool
-    res = run_tool(
-        sys.executable, '-c', 'import mmplug, runpy, sys; sys.argv.pop(0); '
-        "runpy.run_path(sys.argv[0], run_name='__main__')", mmdet_train,
-        'mine.py', cwd=str(elsewhere), env=env)
+    # the documented line: the tool run through mmplug.mim
+    res = run_tool(sys.executable, '-m', 'mmplug.mim', mmdet_train,
+                   'mine.py', cwd=str(elsewhere), env=env)
     assert 'does not support' not in res.stderr
     # mmdet's tool read the config, built the runner and reached the data
     assert 'instances_train2017.json' in res.stderr

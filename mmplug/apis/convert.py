@@ -8,7 +8,8 @@ from torch import nn
 
 from mmengine.runner.checkpoint import save_checkpoint
 
-from mmplug.checkpoint import (install_atomic_saving, safe_torch_load,
+from mmplug.checkpoint import (ATOMIC_BACKEND, register_atomic_backend,
+                               safe_torch_load,
                                split_prefix, unwrap_checkpoint)
 
 
@@ -72,8 +73,8 @@ def write_converted(dst: str, prefix: str, backbone: Dict,
 def save_atomically(obj: dict, dst: str) -> None:
     """``torch.save`` through mmplug's atomic backend: ``dst`` is replaced
     only once the new file is complete."""
-    install_atomic_saving()
-    save_checkpoint(obj, dst)
+    register_atomic_backend()
+    save_checkpoint(obj, dst, backend_args=dict(backend=ATOMIC_BACKEND))
 
 
 def print_report(src: str, dst: str, report: dict,

@@ -1,13 +1,16 @@
-"""Training-loop parts: the runner mmplug's tools and configs use, the hooks
-it adds (safe checkpoint rotation, per-iteration seeding), hooks some layers
-need, the layer-wise lr decay constructor."""
+"""mmplug's runtime, opted into by ``runner_type = 'mmplug.MMPlugRunner'``
+(mmplug's configs set it): the runner, the hooks it adds (safe checkpoint
+rotation, per-iteration seeding, divergence checks, in-place compiling),
+hooks some layers need, the layer-wise lr decay constructor."""
 from .checkpoint_hook import SafeCheckpointHook
+from .compile import CompileHook
+from .divergence import DivergenceHook
 from .hooks import DGCProgressHook
 from .optimizers import LayerDecayOptimizerConstructor
 from .randomness import IterationSeedHook
 from .runner import MMPlugRunner
 
 __all__ = [
-    'DGCProgressHook', 'IterationSeedHook', 'LayerDecayOptimizerConstructor',
-    'MMPlugRunner', 'SafeCheckpointHook'
+    'CompileHook', 'DGCProgressHook', 'DivergenceHook', 'IterationSeedHook',
+    'LayerDecayOptimizerConstructor', 'MMPlugRunner', 'SafeCheckpointHook'
 ]

@@ -5,7 +5,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
-from mmplug.checkpoint import remove_stale_temporaries
+from mmplug.checkpoint import (ATOMIC_BACKEND, register_atomic_backend,
+                               remove_stale_temporaries)
 from mmplug.registry import HOOKS
 
 #: message-hub key of the checkpoints to delete once the next is written
@@ -16,32 +17,38 @@ class _DeferredRemoval:
     """A file backend whose ``remove``/``rmtree`` are queued, not done."""
 
     def __init__(self, backend, hook: 'SafeCheckpointHook') -> None:
-        self._backend = backend
-        self._hook = hook
+        self.wrapped = backend
+        self.hook = hook
 
     def __getattr__(self, name):
-        return getattr(self._backend, name)
+        return getattr(self.wrapped, name)
 
     def remove(self, path) -> None:
-        self._hook._queue(str(path))
+        self.hook.queue_removal(str(path))
 
     def rmtree(self, path) -> None:
-        self._hook._queue(str(path))
+        self.hook.queue_removal(str(path))
 
 
 @HOOKS.register_module()
 class SafeCheckpointHook(CheckpointHook):
     """mmengine's :class:`~mmengine.hooks.CheckpointHook` (same arguments)
-    that removes old checkpoints only once the new one is complete.
+    that writes checkpoints atomically and removes old ones only once the
+    new one is complete.
 
     mmengine's hook deletes the oldest checkpoint (``max_keep_ckpts``) or
-    the previous best one *before* writing the new one, so a run killed
-    while saving is left with no checkpoint to resume from. Here every
-    removal waits until the save it belongs to has finished (files are
-    written atomically, :class:`mmplug.checkpoint.AtomicLocalBackend`);
-    the removals still owed are recorded in the checkpoint itself, so a
-    run killed in between completes them when it resumes. The temporary files
-    of killed saves are deleted when training starts.
+    the previous best one *before* writing the new one, and writes in
+    place, so a run killed while saving is left with no checkpoint to resume
+    from. Here:
+
+    - files are written through :class:`mmplug.checkpoint.AtomicLocalBackend`
+      (``backend_args=dict(backend='mmplug_atomic')`` unless the config
+      gives its own ``backend_args``): a temporary file that replaces the
+      target once complete;
+    - every removal waits until the hook call that saves has finished; the
+      removals still owed are recorded in the checkpoint itself (message
+      hub), so a run killed in between completes them when it resumes;
+    - the temporary files of killed saves are deleted when training starts.
 
     :class:`mmplug.engine.MMPlugRunner` uses it in place of
     ``CheckpointHook``; elsewhere:
@@ -49,10 +56,16 @@ class SafeCheckpointHook(CheckpointHook):
     interval=1))``.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        if kwargs.get('backend_args') is None and \
+                kwargs.get('file_client_args') is None:
+            register_atomic_backend()
+            kwargs['backend_args'] = dict(backend=ATOMIC_BACKEND)
+        super().__init__(*args, **kwargs)
+        self.pending: List[str] = []
+
     def before_train(self, runner) -> None:
-        self._pending: List[str] = []
-        self._depth = 0
-        self._runner = runner
+        self.runner = runner
         super().before_train(runner)
         self.file_backend = _DeferredRemoval(self.file_backend, self)
         if not is_main_process():
@@ -61,42 +74,40 @@ class SafeCheckpointHook(CheckpointHook):
             for path in remove_stale_temporaries(folder):
                 print_log(f'removed {path}, left by a save that was killed',
                           logger='current')
-        owed = runner.message_hub.get_info(PENDING_KEY) or []
-        self._pending = list(owed)
-        self._flush(runner)
+        self.pending = list(runner.message_hub.get_info(PENDING_KEY) or [])
+        self.flush(runner)
 
-    def _queue(self, path: str) -> None:
-        # recorded before the save that follows, hence inside the checkpoint
-        self._pending.append(path)
-        self._runner.message_hub.update_info(PENDING_KEY, list(self._pending))
+    def queue_removal(self, path: str) -> None:
+        """Remove ``path`` once the save under way is complete (recorded
+        before that save, hence inside the checkpoint)."""
+        self.pending.append(path)
+        self.runner.message_hub.update_info(PENDING_KEY, list(self.pending))
 
-    def _flush(self, runner) -> None:
+    def flush(self, runner) -> None:
         """Remove the queued files (none of them is the last checkpoint)."""
+        if not self.pending:
+            return
         last = runner.message_hub.get_info('last_ckpt')
-        for path in self._pending:
+        backend = self.file_backend.wrapped
+        for path in self.pending:
             if is_main_process() and path != last:
-                backend = self.file_backend._backend
                 if backend.isfile(path):
                     backend.remove(path)
                 elif backend.isdir(path):
                     backend.rmtree(path)
-        self._pending = []
+        self.pending = []
         runner.message_hub.update_info(PENDING_KEY, [])
 
-    def _save_checkpoint_with_step(self, runner, step, meta):
-        self._depth += 1
-        try:
-            super()._save_checkpoint_with_step(runner, step, meta)
-        finally:
-            self._depth -= 1
-        if self._depth == 0:
-            self._flush(runner)
+    # mmengine's hook saves (and removes) in these calls
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        self.flush(runner)
 
-    def _save_best_checkpoint(self, runner, metrics) -> None:
-        self._depth += 1
-        try:
-            super()._save_best_checkpoint(runner, metrics)
-        finally:
-            self._depth -= 1
-        if self._depth == 0:
-            self._flush(runner)
+    def after_train_epoch(self, runner) -> None:
+        super().after_train_epoch(runner)
+        self.flush(runner)
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        super().after_val_epoch(runner, metrics)
+        self.flush(runner)

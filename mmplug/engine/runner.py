@@ -1,25 +1,28 @@
 """The runner of mmplug's configs and tools: mmengine's, plus the checks
-and guarantees that keep a run from going silently wrong or losing work."""
+and guarantees that keep a run from going silently wrong or losing work.
+
+It is built on mmengine's public extension points only: ``from_cfg`` (the
+config it builds from), hooks, and the public ``Runner`` methods
+``build_dataloader``, ``train``, ``val``, ``test``, ``resume`` and
+``load_checkpoint``.
+"""
 import copy
 import glob
-import inspect
 import os.path as osp
 import re
-from typing import Callable, Dict, List, Optional, Tuple, Union
-
-import torch
+from collections import OrderedDict
+from typing import Callable, Dict, List, Optional, Union
 
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import print_log
 from mmengine.model import BaseTTAModel, is_model_wrapper
-from mmengine.runner import Runner
-from mmengine.runner.checkpoint import (_load_checkpoint,
-                                        _load_checkpoint_to_model)
+from mmengine.runner import CheckpointLoader, Runner, load_state_dict
 from torch.utils.data import DataLoader
 
 from mmplug.checkpoint import (check_pretrained, compare_keys,
-                               extract_state_dict)
+                               extract_state_dict, install)
 from mmplug.datasets.check import check_config_data
+from mmplug.engine.compile import compile_options, resolve_parts
+from mmplug.engine.lock import train_lock
 from mmplug.errors import (CheckpointError, CheckpointMismatchError,
                            ConfigError)
 from mmplug.registry import RUNNERS
@@ -29,11 +32,6 @@ RESUME_KEYS = ('meta', 'state_dict', 'optimizer')
 
 _PLAIN_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
 
-#: what ``compile`` compiles by default: the parts of a detector or
-#: segmentor that mmplug keeps free of graph breaks (tested for every
-#: backbone and neck)
-COMPILE_PARTS = ('backbone', 'neck')
-
 
 def _hook_type(hook) -> Optional[str]:
     return hook.get('type') if isinstance(hook, dict) else \
@@ -41,8 +39,9 @@ def _hook_type(hook) -> Optional[str]:
 
 
 def make_resumable(cfg: Config) -> Config:
-    """A copy of ``cfg`` with mmplug's safe checkpoint rotation and
-    per-iteration seeding (see :class:`MMPlugRunner`)."""
+    """A copy of ``cfg`` with mmplug's safe checkpoint rotation,
+    per-iteration seeding, divergence checks and in-place compiling (see
+    :class:`MMPlugRunner`)."""
     cfg = copy.deepcopy(cfg)
     hooks = cfg.get('default_hooks') or ConfigDict()
     checkpoint = hooks.get('checkpoint')
@@ -50,9 +49,13 @@ def make_resumable(cfg: Config) -> Config:
             'type') in _PLAIN_CHECKPOINT_HOOKS:
         checkpoint['type'] = 'mmplug.SafeCheckpointHook'
     custom = list(cfg.get('custom_hooks') or [])
-    if not any(str(_hook_type(h)).endswith('IterationSeedHook')
-               for h in custom):
-        custom.append(dict(type='mmplug.IterationSeedHook'))
+    for name in ('IterationSeedHook', 'DivergenceHook'):
+        if not any(str(_hook_type(h)).endswith(name) for h in custom):
+            custom.append(dict(type=f'mmplug.{name}'))
+    found = compile_options(cfg.pop('compile', None))
+    if found is not None:  # compiled by the hook, not mmengine's train_step
+        parts, options = found
+        custom.append(dict(type='mmplug.CompileHook', parts=parts, **options))
     cfg.custom_hooks = custom
     return cfg
 
@@ -75,86 +78,17 @@ def guard_dataloader(dataloader: Dict) -> Dict:
     return dataloader
 
 
-def compile_options(cfg: Config) -> Optional[Tuple[Tuple[str, ...], Dict]]:
-    """The config's ``compile`` as ``(parts, torch.compile arguments)``, or
-    None when it is off.
-
-    ``compile = True`` or ``compile = dict(backend=..., mode=..., ...)``
-    (any ``torch.compile`` argument) as in mmengine, plus ``parts``: the
-    children of the model to compile (default :data:`COMPILE_PARTS`, those
-    the model has).
-
-    Raises:
-        ConfigError: ``compile`` is neither a bool nor a dict, or names an
-            argument ``torch.compile`` does not take.
-    """
-    value = cfg.get('compile')
-    if value is None or value is False:
-        return None
-    if value is True:
-        value = {}
-    if not isinstance(value, dict):
-        raise ConfigError(
-            f'compile must be True, False or a dict of torch.compile '
-            f'arguments, got {value!r} (e.g. --cfg-options '
-            'compile.backend=inductor)')
-    options = dict(value)
-    parts = options.pop('parts', None)
-    if isinstance(parts, str):
-        parts = (parts, )
-    known = set(inspect.signature(torch.compile).parameters) - {'model'}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ConfigError(
-            f'compile: torch.compile takes no {", ".join(unknown)}; its '
-            f'arguments are {", ".join(sorted(known))}, and mmplug adds '
-            '`parts` (the model children to compile)')
-    return (tuple(parts) if parts is not None else None), options
-
-
-def compile_parts(model: torch.nn.Module, cfg: Config) -> List[str]:
-    """Compile the parts of ``model`` that ``cfg.compile`` names, in place.
-
-    Each part is compiled with ``nn.Module.compile`` (the module itself is
-    kept, so its state-dict keys and checkpoints do not change); a part
-    compiled already is left as it is. mmengine's own runner compiles
-    ``train_step`` instead, the whole training step, which for a detector
-    breaks the graph at every mmcv op (NMS, RoIAlign, the data
-    preprocessor's padding) and recompiles at every new number of boxes
-    (measured: 12-52 s per iteration of the tiny demo detector with
-    ``backend='aot_eager'``, against 0.3 s eager).
-
-    Args:
-        model (nn.Module): the model, possibly in a wrapper (DDP).
-        cfg (Config): the config; see :func:`compile_options`.
-
-    Returns:
-        list[str]: the names of the parts compiled (empty when ``compile``
-        is off).
-
-    Raises:
-        ConfigError: a bad ``compile`` value, or ``parts`` names a child the
-            model does not have.
-    """
-    found = compile_options(cfg)
-    if found is None:
-        return []
-    parts, options = found
-    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
-        model = model.module
-    if parts is None:
-        parts = tuple(p for p in COMPILE_PARTS
-                      if isinstance(getattr(model, p, None), torch.nn.Module))
-    for part in parts:
-        module = getattr(model, part, None)
-        if not isinstance(module, torch.nn.Module):
+def check_schedule(cfg: Config) -> None:
+    """Refuse a training schedule that trains nothing
+    (``train_cfg.max_epochs`` / ``max_iters`` below 1)."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_epochs', 'max_iters'):
+        value = train_cfg.get(key)
+        if value is not None and not (isinstance(value, int)
+                                      and value >= 1):
             raise ConfigError(
-                f'compile.parts: {type(model).__name__} has no part '
-                f'{part!r}; its children are '
-                f'{", ".join(n for n, _ in model.named_children())}')
-        if getattr(module, '_compiled_call_impl', None) is None:
-            module.compile(**options)
-    return list(parts)
+                f'train_cfg.{key}={value!r}: nothing would be trained; give '
+                'a whole number >= 1')
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
@@ -189,35 +123,59 @@ class MMPlugRunner(Runner):
       ``randomness=dict(seed=N, deterministic=True)``), whatever
       ``num_workers``.
     - **No checkpoint lost.** ``CheckpointHook`` becomes
-      :class:`~mmplug.engine.SafeCheckpointHook` (old checkpoints are
-      removed only after the new one is written); ``--resume`` without a
-      path finds the newest complete checkpoint even where
-      ``last_checkpoint`` was lost.
-    - **Checkpoints that fit.** ``load_from``, ``tools/test.py`` and
-      ``--resume`` refuse a checkpoint whose keys do not fit the model,
-      with a report (matched, missing, unexpected, wrong shape), unless the
-      config sets ``partial_load = True``; ``--resume`` refuses a file
-      without training state.
+      :class:`~mmplug.engine.SafeCheckpointHook` (atomic writes; old
+      checkpoints are removed only after the new one is written);
+      ``resume = True`` without ``load_from`` finds the newest complete
+      checkpoint even where ``last_checkpoint`` was lost.
+    - **Checkpoints that fit, and only safe ones.** mmengine's checkpoint
+      loaders refuse pickles that could run code
+      (:func:`mmplug.checkpoint.install`, done when the runner is built);
+      ``load_from``, ``tools/test.py`` and ``--resume`` refuse a checkpoint
+      whose keys do not fit the model, with a report (matched, missing,
+      unexpected, wrong shape), unless the config sets
+      ``partial_load = True``; ``--resume`` refuses a file without training
+      state.
     - **Data checked first.** ``train()``/``val()``/``test()`` check the
       paths and class names of the splits they read
       (:func:`mmplug.datasets.check.check_config_data`) and the local
       pretrained checkpoints before anything is loaded; a sample that fails
       to load names its file.
+    - **No silent divergence.** :class:`~mmplug.engine.DivergenceHook`
+      stops a run whose loss or gradient norm is not finite, or whose loss
+      explodes, before its weights are saved.
+    - **One run per work directory.** A second training run in the same
+      work directory is refused (:func:`mmplug.engine.lock.train_lock`);
+      a schedule that trains nothing (``max_epochs=0``) is refused.
     - **Compile what compiles.** ``compile = True`` (or a dict of
       ``torch.compile`` arguments) compiles the backbone and the neck, in
-      place, for training, validation and testing (see
-      :func:`compile_parts`), instead of mmengine's whole ``train_step``.
+      place, for training, validation and testing
+      (:class:`~mmplug.engine.CompileHook`), instead of mmengine's whole
+      ``train_step``.
 
-    Use it with ``runner_type = 'mmplug.MMPlugRunner'`` (mmplug's runtime
-    bases set it, so mmdet's and mmseg's own tools use it too).
+    Use it with ``runner_type = 'mmplug.MMPlugRunner'`` (mmplug's configs
+    set it, so mmdet's and mmseg's own tools use it too).
     """
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'MMPlugRunner':
-        compile_options(cfg)  # a bad value fails before anything is built
+        install()
+        check_schedule(cfg)
         cfg = make_resumable(cfg)
+        missing = None
+        if cfg.get('resume') is True and cfg.get('load_from') is None \
+                and cfg.get('work_dir'):
+            cfg.load_from = latest_checkpoint(cfg.work_dir)
+            if cfg.load_from is None:
+                cfg.resume, missing = False, cfg.work_dir
         runner = super().from_cfg(cfg)
+        if missing is not None:
+            runner.logger.warning(f'--resume: no checkpoint in {missing}; '
+                                  'training starts from the beginning')
         runner.partial_load = bool(cfg.get('partial_load', False))
+        runner.resuming = False
+        for hook in runner.hooks:  # bad compile.parts fail before training
+            if type(hook).__name__ == 'CompileHook':
+                resolve_parts(runner.model, hook.parts)
         return runner
 
     @staticmethod
@@ -230,62 +188,41 @@ class MMPlugRunner(Runner):
                                        diff_rank_seed=diff_rank_seed)
 
     # ------------------------------------------------------------ checks
-    def _check(self, splits: List[str]) -> None:
-        check_config_data(self.cfg, splits)
-
     def train(self):
+        check_schedule(self.cfg)
         splits = ['train'] + (['val'] if self.cfg.get('val_cfg') else [])
-        self._check(splits)
+        check_config_data(self.cfg, splits)
         check_pretrained(self.cfg)
-        return super().train()
+        with train_lock(self.work_dir):
+            return super().train()
 
     def val(self) -> dict:
-        self._check(['val'])
-        self._maybe_compile('val_step')
+        check_config_data(self.cfg, ['val'])
         return super().val()
 
     def test(self) -> dict:
-        self._check(['test'])
-        self._maybe_compile('test_step')
+        check_config_data(self.cfg, ['test'])
         return super().test()
 
-    def _maybe_compile(self, target: str) -> None:
-        """Compile the backbone and neck (``cfg.compile``), whatever
-        ``target`` mmengine would compile."""
-        parts = compile_parts(self.model, self.cfg)
-        if parts:
-            self.logger.info(
-                f'compile: {", ".join(parts)} compiled with '
-                f'{compile_options(self.cfg)[1] or "default arguments"}; '
-                'the first iterations (and each new input size) are slow')
-
     # ------------------------------------------------------- checkpoints
-    def load_or_resume(self) -> None:
-        if self._resume and self._load_from is None and not self._has_loaded:
-            found = latest_checkpoint(self.work_dir)
-            if found is None:
-                print_log(f'--resume: no checkpoint in {self.work_dir}; '
-                          'training starts from the beginning',
-                          logger='current', level=30)
-                self._resume = False
-            else:
-                self._load_from = found
-        super().load_or_resume()
-
     def resume(self, filename: str, *args, **kwargs) -> None:
-        self._resuming = True
+        self.resuming = True
         try:
             super().resume(filename, *args, **kwargs)
         finally:
-            self._resuming = False
+            self.resuming = False
 
     def load_checkpoint(self,
                         filename: str,
                         map_location: Union[str, Callable] = 'cpu',
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
-        checkpoint = _load_checkpoint(filename, map_location=map_location)
-        resuming = getattr(self, '_resuming', False)
+        """mmengine's ``load_checkpoint`` that refuses a checkpoint whose
+        keys do not fit the model (unless ``partial_load``), or one without
+        training state when resuming."""
+        checkpoint = CheckpointLoader.load_checkpoint(
+            filename, map_location=map_location)
+        resuming = getattr(self, 'resuming', False)
         if resuming:
             lacks = [k for k in RESUME_KEYS
                      if not isinstance(checkpoint, dict) or k not in checkpoint]
@@ -303,15 +240,15 @@ class MMPlugRunner(Runner):
         model = self.model
         while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
             model = model.module  # as mmengine's load_state_dict unwraps
-        names = {}  # checkpoint key -> the model key it becomes
-        for key in checkpoint['state_dict']:
-            name = key
+        state_dict = checkpoint['state_dict']
+        revised = OrderedDict()
+        for key, value in state_dict.items():
             for pattern, repl in revise_keys:
-                name = re.sub(pattern, repl, name)
-            names[key] = name
-        report = compare_keys(
-            model.state_dict(),
-            {names[k]: v for k, v in checkpoint['state_dict'].items()})
+                key = re.sub(pattern, repl, key)
+            revised[key] = value
+        # torch's version records of each module's state (BatchNorm's ...)
+        revised._metadata = getattr(state_dict, '_metadata', OrderedDict())
+        report = compare_keys(model.state_dict(), revised)
         if not report.fits():
             what = (f'checkpoint {filename!r} does not fit '
                     f'{type(model).__name__}:\n  {report.describe()}')
@@ -323,14 +260,10 @@ class MMPlugRunner(Runner):
                                    '--partial-load (tools/train.py, '
                                    'tools/test.py) or partial_load = True '
                                    'in the config.'))
-            print_log(what + '\n  (partial_load: loading what fits)',
-                      logger='current', level=30)
-            skip = {m.split(' ')[0] for m in report.mismatched}
-            checkpoint['state_dict'] = {
-                k: v for k, v in checkpoint['state_dict'].items()
-                if names[k] not in skip}
-        _load_checkpoint_to_model(model, checkpoint, strict,
-                                  revise_keys=revise_keys)
-        self._has_loaded = True
+            self.logger.warning(what + '\n  (partial_load: loading what '
+                                'fits)')
+            for name in report.mismatched:
+                revised.pop(name.split(' ')[0])
+        load_state_dict(model, revised, strict, logger='current')
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

@@ -1,13 +1,6 @@
-"""mmplug models: importing this registers them in the ``mmplug`` scope.
-
-It also installs mmplug's checkpoint handling (see :mod:`mmplug.checkpoint`)
-wherever a config imports ``mmplug.models``: mmengine-saved checkpoints load
-under torch >= 2.6, and checkpoints are written atomically.
-"""
-from mmplug.checkpoint import install
-
-install()
-
-from .backbones import *  # noqa: F401,F403,E402
-from .layers import *  # noqa: F401,F403,E402
-from .necks import *  # noqa: F401,F403,E402
+"""mmplug models: importing this registers them in the ``mmplug`` scope and
+does nothing else (no mmdet, mmseg or ``mmcv.ops`` import, no change to
+mmengine's file backends, checkpoint loaders or ``Config``)."""
+from .backbones import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403

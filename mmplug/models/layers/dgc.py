@@ -12,9 +12,10 @@ CondenseNet): output channel ``r`` is weight row ``r``, so a plain conv's
 checkpoint maps onto ``weight`` channel for channel. The number of zeroed
 channels grows with training progress (0 before 1/12 of training, then
 linearly to ``C_in * (1 - gate_factor)`` at 3/4, then constant), set by
-:class:`mmplug.engine.DGCProgressHook`; an L1 ("lasso") penalty on the
-saliencies, weighted ``lasso_weight``, is added to the training loss
-through the gradient (no change to the detector's losses needed).
+:class:`mmplug.engine.DGCProgressHook`, which also adds the L1 ("lasso")
+penalty on the saliencies, weighted ``lasso_weight``, to the training losses
+as ``loss_dgc_lasso`` (logged, and scaled by mixed precision and gradient
+accumulation like any loss).
 
 This is the dense form (as the official code): the masked input is
 multiplied, not skipped, so **it saves no FLOPs or time**, and it holds
@@ -29,23 +30,6 @@ from torch import Tensor, nn
 
 from mmplug.models.utils.conv import set_conv_attributes
 from mmplug.registry import MODELS
-
-
-class _AddToLoss(torch.autograd.Function):
-    """Identity on ``x`` whose backward also gives ``aux`` the gradient
-    ``weight``: as if ``weight * aux`` were added to the loss."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, aux: Tensor, weight: float) -> Tensor:
-        ctx.weight = weight
-        ctx.aux_shape, ctx.aux_dtype = aux.shape, aux.dtype
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        aux_grad = torch.full(ctx.aux_shape, ctx.weight, dtype=ctx.aux_dtype,
-                              device=grad.device)
-        return grad, aux_grad, None
 
 
 def inactive_channels(progress: float, channels: int,
@@ -68,7 +52,10 @@ class DGConv2d(nn.Module):
         custom_hooks = [dict(type='mmplug.DGCProgressHook')]
 
     The training progress is the buffer ``progress`` (saved with the
-    checkpoint, so a trained model tests with its final pruning).
+    checkpoint, so a trained model tests with its final pruning), set with
+    :meth:`set_progress`. In training, each forward leaves the saliency
+    penalty ``lasso_weight * mean(saliency)`` in :attr:`penalty` for the
+    hook to add to the losses.
 
     Args:
         in_channels, out_channels (int): channels (``out_channels``
@@ -89,8 +76,7 @@ class DGConv2d(nn.Module):
         >>> import torch
         >>> from mmplug.models.layers import DGConv2d
         >>> conv = DGConv2d(16, 32, 3, padding=1).eval()
-        >>> conv.progress.fill_(1.0)  # end of training: 75% of 16 zeroed
-        tensor(1.)
+        >>> conv.set_progress(1.0)  # end of training: 75% of 16 zeroed
         >>> conv(torch.rand(2, 16, 8, 8)).shape, conv.inactive
         (torch.Size([2, 32, 8, 8]), 12)
     """
@@ -130,7 +116,11 @@ class DGConv2d(nn.Module):
             torch.empty(out_channels, in_channels, *self.kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.register_buffer('progress', torch.tensor(0.0))
-        self.last_lasso = None
+        # the progress as a Python float: no device sync per forward
+        self.progress_value = 0.0
+        self.register_load_state_dict_post_hook(_sync_progress)
+        #: ``lasso_weight * mean(saliency)`` of the last training forward
+        self.penalty = None
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -145,10 +135,15 @@ class DGConv2d(nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
 
+    def set_progress(self, progress: float) -> None:
+        """Set the training progress in [0, 1] (``iter / max_iters``)."""
+        self.progress.fill_(progress)
+        self.progress_value = float(progress)
+
     @property
     def inactive(self) -> int:
         """Input channels each head zeroes now."""
-        return inactive_channels(float(self.progress), self.in_channels,
+        return inactive_channels(self.progress_value, self.in_channels,
                                  self.gate_factor)
 
     def saliency(self, x: Tensor) -> Tensor:
@@ -175,8 +170,11 @@ class DGConv2d(nn.Module):
                        self.dilation, groups=self.heads)
         if self.bias is not None:
             out = out + self.bias[:, None, None]
-        lasso = s.mean()
-        self.last_lasso = lasso.detach()
-        if self.training and self.lasso_weight and lasso.requires_grad:
-            out = _AddToLoss.apply(out, lasso, self.lasso_weight)
+        self.penalty = self.lasso_weight * s.mean() \
+            if self.training and self.lasso_weight else None
         return out
+
+
+def _sync_progress(module: DGConv2d, incompatible_keys) -> None:
+    """After ``load_state_dict``: the float copy of the loaded progress."""
+    module.progress_value = float(module.progress)

@@ -10,6 +10,7 @@ from typing import List, Optional, Sequence, Union
 
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
+from mmengine.model import initialize
 from torch import Tensor, nn
 
 from mmplug.models.layers.attention import DCACBAM, DCAGC, DCASE
@@ -38,7 +39,9 @@ class DCAFPN(PyramidNeck):
             first) or ``'bottom_up'``.
         connect (bool): connect the attention blocks (False: independent
             attention per level, the ablation baseline).
-        init_cfg (dict): Xavier-uniform convs, as mmdet's FPN.
+        init_cfg (dict | list[dict], optional): applied after the default
+            initialisation, :meth:`init_from_scratch` (see
+            :class:`~mmplug.models.utils.pyramid.PyramidNeck`).
 
     Example:
         >>> import torch
@@ -66,8 +69,7 @@ class DCAFPN(PyramidNeck):
                  attention: str = 'se',
                  direction: str = 'top_down',
                  connect: bool = True,
-                 init_cfg: Optional[dict] = dict(
-                     type='Xavier', layer='Conv2d', distribution='uniform')):
+                 init_cfg: Optional[dict] = None):
         if attention not in ATTENTIONS:
             raise ValueError(f'unknown attention {attention!r}; choose one of '
                              f'{sorted(ATTENTIONS)}')
@@ -99,10 +101,11 @@ class DCAFPN(PyramidNeck):
                                   connected=connect and self._order(i) > 0)
             for i in range(self.num_levels))
 
-    def init_weights(self) -> None:
-        """``init_cfg`` (Xavier convs), then each attention block's own
-        initialisation (GC's zero last conv)."""
-        super().init_weights()
+    def init_from_scratch(self) -> None:
+        """Xavier-uniform convs (as mmdet's FPN), then each attention
+        block's own initialisation (GC's zero last conv)."""
+        initialize(self, dict(type='Xavier', layer='Conv2d',
+                              distribution='uniform'))
         for attention in self.attentions:
             if hasattr(attention, 'init_weights'):
                 attention.init_weights()

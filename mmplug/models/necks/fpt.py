@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmcv.cnn import ConvModule
+from mmengine.model import initialize
 from torch import Tensor, nn
 
 from mmplug.models.layers.fpt import (GroundingTransformer,
@@ -66,8 +67,9 @@ class FPT(PyramidNeck):
             normalises a globally pooled vector, so BN there needs more than
             one image per GPU in training (or SyncBN).
         with_cp (bool): gradient checkpointing of the transformer branches.
-        init_cfg (dict): convs as the official code (kaiming-uniform with
-            a=1, zero bias); GT's output norm stays at zero.
+        init_cfg (dict | list[dict], optional): applied after the default
+            initialisation, :meth:`init_from_scratch` (see
+            :class:`~mmplug.models.utils.pyramid.PyramidNeck`).
 
     Example:
         >>> import torch
@@ -98,8 +100,7 @@ class FPT(PyramidNeck):
                  act_cfg: Optional[dict] = None,
                  trans_norm_cfg: dict = dict(type='BN'),
                  with_cp: bool = False,
-                 init_cfg: Optional[dict] = dict(
-                     type='Caffe2Xavier', layer='Conv2d')):
+                 init_cfg: Optional[dict] = None):
         super().__init__(in_channels, out_channels, num_outs, start_level,
                          end_level, add_extra_convs, relu_before_extra_convs,
                          init_cfg)
@@ -188,8 +189,10 @@ class FPT(PyramidNeck):
     def _run(self, module: nn.Module, *args: Tensor) -> Tensor:
         return checkpoint_if(self.with_cp and self.training, module, *args)
 
-    def init_weights(self) -> None:
-        """``init_cfg`` on the convs, then GT's zero output norms."""
-        super().init_weights()
+    def init_from_scratch(self) -> None:
+        """The official initialisation: convs kaiming-uniform with a=1 and
+        zero bias (mmengine's ``Caffe2Xavier``), GT's output norms at zero
+        (each GT branch starts as no change)."""
+        initialize(self, dict(type='Caffe2Xavier', layer='Conv2d'))
         for gt in self.gt.values():
             gt.init_weights()

@@ -19,8 +19,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmplug.checkpoint import load_pretrained
 from mmplug.errors import ConfigError
+from mmplug.models.utils.init import DefaultInitMixin
 
 
 def normalize_out_indices(out_indices: Union[int, Sequence[int]],
@@ -73,15 +73,20 @@ def checkpoint_if(enabled: bool, fn: Callable, *args) -> Tensor:
     return fn(*args)
 
 
-class BaseBackbone(BaseModule, metaclass=ABCMeta):
+class BaseBackbone(DefaultInitMixin, BaseModule, metaclass=ABCMeta):
     """Base of mmplug backbones (the mmdet contract; see the module
     docstring for what a subclass declares).
 
     :meth:`forward` returns, for each of ``out_indices``, the stage's map
     through its output norm if ``out_norm_names`` names one (official
-    names). ``init_cfg=dict(type='Pretrained', ...)`` loads through
-    :func:`mmplug.checkpoint.load_pretrained` with
-    :meth:`convert_state_dict` and reports unmatched keys.
+    names).
+
+    ``init_weights`` (:class:`~mmplug.models.utils.init.DefaultInitMixin`):
+    the model's default initialisation (:meth:`init_from_scratch`) unless
+    ``init_cfg`` has a ``Pretrained`` entry, then the other ``init_cfg``
+    entries, then the ``Pretrained`` ones, through
+    :func:`mmplug.checkpoint.load_pretrained` with :meth:`convert_state_dict`
+    (official key layouts) and a report of the keys that did not match.
 
     Args:
         in_channels (int): channels of the input images; other inputs are
@@ -96,11 +101,9 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
         with_cp (bool): activation checkpointing in every block.
         num_classes (int): classes of the ImageNet head; 0 (default): none.
         pretrained (str, optional): deprecated, a checkpoint path.
-        init_cfg (dict, optional): mmengine's initialisation config.
+        init_cfg (dict | list[dict], optional): mmengine's initialisation
+            config (see above).
     """
-
-    #: checkpoint key prefixes this model does not use (e.g. a classifier)
-    ignored_pretrained_keys: Tuple[str, ...] = ()
 
     def __init__(self,
                  in_channels: int = 3,
@@ -273,23 +276,3 @@ class BaseBackbone(BaseModule, metaclass=ABCMeta):
                 for name, p in self.named_parameters()}
         return depths.get(param_name[len(prefix):], num_layers - 1), \
             num_layers
-
-    def convert_state_dict(self, state_dict: Dict) -> Dict:
-        """A checkpoint's keys (``module.``/``backbone.`` removed) -> this
-        model's: the model's converter (default: the identity)."""
-        return state_dict
-
-    def init_weights(self) -> None:
-        init_cfg = self.init_cfg if isinstance(self.init_cfg, dict) else None
-        if init_cfg is not None and init_cfg.get('type') == 'Pretrained':
-            load_pretrained(
-                self, init_cfg['checkpoint'], prefix=init_cfg.get('prefix'),
-                convert=self.convert_state_dict,
-                ignore=self.ignored_pretrained_keys)
-            self._is_init = True
-            return
-        super().init_weights()
-        self.init_from_scratch()
-
-    def init_from_scratch(self) -> None:
-        """Model-specific initialisation when no checkpoint is loaded."""

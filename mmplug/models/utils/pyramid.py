@@ -9,11 +9,12 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmplug.errors import ConfigError
+from mmplug.models.utils.init import DefaultInitMixin
 
 EXTRA_CONVS = (False, 'on_input', 'on_lateral', 'on_output')
 
 
-class PyramidNeck(BaseModule, metaclass=ABCMeta):
+class PyramidNeck(DefaultInitMixin, BaseModule, metaclass=ABCMeta):
     """Base of FPN-style necks with mmdet FPN's interface.
 
     A subclass builds ``lateral_convs`` (one per used level) and implements
@@ -32,7 +33,11 @@ class PyramidNeck(BaseModule, metaclass=ABCMeta):
             on the last input, lateral or output).
         relu_before_extra_convs (bool): ReLU before the extra convs but the
             first.
-        init_cfg (dict, optional): mmengine's initialisation config.
+        init_cfg (dict | list[dict], optional): mmengine's initialisation
+            config, applied after the neck's default initialisation
+            (:meth:`init_from_scratch`; skipped when it has a ``Pretrained``
+            entry), ``Pretrained`` entries last (see
+            :mod:`mmplug.models.utils.init`).
 
     Bad arguments raise a ValueError naming them when the neck is built.
     """

@@ -1,5 +1,6 @@
 """The backbone contract, checked on every registered backbone: a new
-backbone is tested by adding one line to ``BACKBONES``."""
+backbone is tested by adding its line to :data:`mmplug.testing.TEST_ARCHS`
+(its small arguments and what freezing its stem and first stage means)."""
 import math
 import warnings
 
@@ -7,50 +8,29 @@ import pytest
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmplug.models import (SMT, DCAResNet, GroupEnsembleResNet, MobileNeXt,
-                           ParCConvNeXt, ParCResNet, PyConvResNet, SCSCResNet,
-                           SCSCSwin)
-from mmplug.models.utils import BaseBackbone
 from mmplug.registry import MODELS
-from mmplug.testing import SMALL_BACKBONES, log_of, run_docstring_examples
+from mmplug.testing import (TEST_ARCHS, log_of, registered_backbones,
+                            run_docstring_examples)
 
-SMALL = {name.split('.')[1]: kwargs
-         for name, kwargs in SMALL_BACKBONES.items()}
-RESNET = (('conv1.', 'bn1.'), ('layer1.', ))
-#: name -> (class, small arguments, (parameter prefixes that
-#: frozen_stages=0 freezes: the stem, and that frozen_stages=1 adds: stage 1
-#: and what the model freezes with it))
-BACKBONES = {
-    'SMT': (SMT, SMALL['SMT'],
-            (('patch_embed1.', ), ('block1.', 'norm1.', 'patch_embed2.'))),
-    'ParCConvNeXt': (ParCConvNeXt, SMALL['ParCConvNeXt'],
-                     (('downsample_layers.0.', ),
-                      ('stages.0.', 'norm0.', 'downsample_layers.1.'))),
-    'ParCResNet': (ParCResNet, SMALL['ParCResNet'], RESNET),
-    'SCSCResNet': (SCSCResNet, SMALL['SCSCResNet'], RESNET),
-    'SCSCSwin': (SCSCSwin, SMALL['SCSCSwin'],
-                 (('patch_embed.', ), ('layers.0.', 'norm0.'))),
-    'DCAResNet-se': (DCAResNet, SMALL['DCAResNet'], RESNET),
-    'DCAResNet-gc': (DCAResNet, dict(SMALL['DCAResNet'], attention='gc'),
-                     RESNET),
-    'PyConvResNet': (PyConvResNet, SMALL['PyConvResNet'], RESNET),
-    'GroupEnsembleResNet': (GroupEnsembleResNet,
-                            SMALL['GroupEnsembleResNet'], RESNET),
-    'MobileNeXt': (MobileNeXt, SMALL['MobileNeXt'],
-                   (('stem.', ), ('stages.0.', ))),
-}
-NAMES = sorted(BACKBONES)
+#: variants of a registered backbone tested as backbones of their own:
+#: name -> (registered backbone, extra arguments)
+VARIANTS = {'mmplug.DCAResNet-gc': ('mmplug.DCAResNet', dict(attention='gc'))}
+NAMES = registered_backbones() + sorted(VARIANTS)
+
+
+def registered(name):
+    """The registered backbone a test name stands for."""
+    return VARIANTS.get(name, (name, {}))[0]
 
 
 def build(name, **kwargs):
-    cls, tiny, _ = BACKBONES[name]
-    return cls(**dict(tiny, **kwargs))
+    base, extra = VARIANTS.get(name, (name, {}))
+    return MODELS.build(dict(TEST_ARCHS[base].small, type=base,
+                             **dict(extra, **kwargs)))
 
 
-def test_every_registered_backbone_is_listed():
-    registered = {name for name, cls in MODELS.module_dict.items()
-                  if isinstance(cls, type) and issubclass(cls, BaseBackbone)}
-    assert registered == {cls.__name__ for cls, _, _ in BACKBONES.values()}
+def test_every_registered_backbone_has_a_test_arch():
+    assert set(registered_backbones()) == set(TEST_ARCHS)
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -97,7 +77,7 @@ def test_empty_batch_and_in_channels(name):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_frozen_stages_and_norm_eval(name):
-    stem, stage1 = BACKBONES[name][2]
+    stem, stage1 = TEST_ARCHS[registered(name)].frozen
     for frozen_stages, prefixes in ((0, stem), (1, stem + stage1)):
         model = build(name, frozen_stages=frozen_stages,
                       norm_eval=frozen_stages == 1).train()
@@ -170,11 +150,12 @@ def test_classifier_and_layer_depth(name):
         build(name).forward_classifier(torch.rand(1, 3, 32, 32))
     depths = {n: model.get_layer_depth('backbone.' + n, 'backbone.')
               for n, _ in model.named_parameters()}
-    total = model.num_stages + 2 if name != 'ParCConvNeXt' else 8
+    # ConvNeXt's layer ids (as mmpretrain's): 6 + 2 with a short stage 3
+    total = 8 if name == 'mmplug.ParCConvNeXt' else model.num_stages + 2
     assert {t for _, t in depths.values()} == {total}
     assert model.get_layer_depth('neck.conv.weight', 'backbone.') == \
         (total - 1, total)
-    stem, stage1 = BACKBONES[name][2]
+    stem, stage1 = TEST_ARCHS[registered(name)].frozen
     by_part = [[d for n, (d, _) in depths.items() if n.startswith(part)]
                for part in (stem, stage1[:1])]
     assert set(by_part[0]) == {0}  # the stem decays most
@@ -184,7 +165,7 @@ def test_classifier_and_layer_depth(name):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_docstring_example_and_registry(name):
-    cls = BACKBONES[name][0]
+    cls = MODELS.get(registered(name))
     failures, tries = run_docstring_examples(cls)
     assert failures == 0 and tries > 0
     from mmdet.registry import MODELS as DET_MODELS
@@ -193,6 +174,6 @@ def test_docstring_example_and_registry(name):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         model = DET_MODELS.build(dict(type=f'mmplug.{cls.__name__}',
-                                      **BACKBONES[name][1]))
+                                      **TEST_ARCHS[registered(name)].small))
     assert isinstance(model, cls)
 

@@ -5,6 +5,7 @@ import types
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.model import BaseModel
 
 from mmplug.models.layers import DGConv2d
 from mmplug.models.layers.dgc import inactive_channels
@@ -38,7 +39,7 @@ def test_dgc_is_the_per_head_formula(progress):
     conv = DGConv2d(16, 8, 3, padding=1, heads=4)
     with torch.no_grad():
         conv.gate_b2.normal_(1, 0.5)
-    conv.progress.fill_(progress)
+    conv.set_progress(progress)
     assert conv.inactive == inactive_channels(progress, 16, 0.25)
     x = torch.randn(2, 16, 6, 7)
     torch.testing.assert_close(conv(x), per_head(conv, x), atol=1e-5,
@@ -52,18 +53,83 @@ def test_schedule():
     assert inactive_channels(1 / 12 + (2 / 3) / 2, 64, 0.25) == 24
 
 
-def test_saliency_penalty_reaches_the_gradient():
+class _InGradient(torch.autograd.Function):
+    """The earlier form of the penalty: identity on ``x`` whose backward
+    gives ``aux`` the gradient ``weight`` (not a loss term)."""
+
+    @staticmethod
+    def forward(ctx, x, aux, weight):
+        ctx.weight, ctx.aux = weight, aux.detach()
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, torch.full_like(ctx.aux, ctx.weight), None
+
+
+class TinyDetector(BaseModel):
+    """A model returning mmdet-style loss dicts, with two DGC layers."""
+
+    def __init__(self, in_gradient=False):
+        super().__init__()
+        self.in_gradient = in_gradient
+        self.dgc1 = DGConv2d(8, 8, 3, padding=1, lasso_weight=0.1)
+        self.dgc2 = DGConv2d(8, 4, 3, padding=1, lasso_weight=0.05)
+
+    def forward(self, inputs, data_samples=None, mode='loss'):
+        x = inputs
+        for conv in (self.dgc1, self.dgc2):
+            x = conv(x)
+            if self.in_gradient:
+                x = _InGradient.apply(x, conv.penalty / conv.lasso_weight,
+                                      conv.lasso_weight)
+                conv.penalty = None
+        return dict(loss_task=x.square().mean())
+
+
+def _runner(model, it=30, max_iters=120):
+    return types.SimpleNamespace(model=model, iter=it, max_iters=max_iters)
+
+
+def test_penalty_is_a_logged_loss_with_the_earlier_gradients():
+    from mmengine.registry import HOOKS
     torch.manual_seed(0)
-    conv = DGConv2d(16, 8, 3, padding=1, lasso_weight=0.1).train()
-    x = torch.randn(2, 16, 6, 7)
-    conv(x).sum().backward()
-    ours = conv.gate_b2.grad.clone()
-    # the same as adding 0.1 * mean(saliency) to the loss explicitly
-    conv.zero_grad()
-    conv.lasso_weight = 0
-    (conv(x).sum() + 0.1 * conv.saliency(x).mean()).backward()
-    torch.testing.assert_close(ours, conv.gate_b2.grad)
-    assert conv.last_lasso is not None
+    ours, earlier = TinyDetector(), TinyDetector(in_gradient=True)
+    earlier.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 8, 6, 7)
+    hook = HOOKS.build(dict(type='mmplug.DGCProgressHook'))
+    hook.before_train(_runner(ours))
+    hook.before_train_iter(_runner(ours), 0)
+    for m in earlier.modules():
+        if isinstance(m, DGConv2d):
+            m.set_progress(0.25)
+    losses = ours.train()(x)
+    assert set(losses) == {'loss_task', 'loss_dgc_lasso'}
+    # as mmengine sums and logs it
+    total, log_vars = ours.parse_losses(losses)
+    assert log_vars['loss_dgc_lasso'] > 0
+    total.backward()
+    earlier_losses = earlier.train()(x)
+    assert set(earlier_losses) == {'loss_task'}
+    earlier_losses['loss_task'].backward()
+    grads = dict(earlier.named_parameters())
+    for name, param in ours.named_parameters():
+        torch.testing.assert_close(param.grad, grads[name].grad)
+    # evaluation and prediction: no penalty, nothing kept alive
+    assert set(ours.eval()(x)) == {'loss_task'}
+    assert ours.dgc1.penalty is None
+    hook.after_train(_runner(ours))
+    assert set(ours.train()(x)) == {'loss_task'}
+
+
+def test_progress_is_a_float_copy_of_the_buffer():
+    conv = DGConv2d(16, 8, 3)
+    conv.set_progress(1.0)
+    assert conv.inactive == 12 and float(conv.progress) == 1.0
+    fresh = DGConv2d(16, 8, 3)
+    assert fresh.inactive == 0
+    fresh.load_state_dict(conv.state_dict())  # a trained model's pruning
+    assert fresh.progress_value == 1.0 and fresh.inactive == 12
 
 
 def test_progress_hook_and_resnet_slot():
@@ -75,18 +141,16 @@ def test_progress_hook_and_resnet_slot():
     layers = [m for m in model.modules() if isinstance(m, DGConv2d)]
     assert len(layers) == 13
     hook = HOOKS.build(dict(type='mmplug.DGCProgressHook'))
-    logged = {}
-    runner = types.SimpleNamespace(
-        model=model, iter=30, max_iters=120,
-        message_hub=types.SimpleNamespace(
-            update_scalar=lambda k, v: logged.update({k: v})))
+    runner = _runner(model)
     hook.before_train(runner)
     hook.before_train_iter(runner, 0)
-    assert all(float(m.progress) == 0.25 for m in layers)
+    assert all(float(m.progress) == 0.25 and m.inactive == int(
+        round(m.in_channels * 0.75 * (0.25 - 1 / 12) / (2 / 3)))
+        for m in layers)
     model.train()
-    model(torch.rand(2, 3, 64, 64))
-    hook.after_train_iter(runner, 0)
-    assert logged['train/dgc_lasso'] > 0
+    outs = model(torch.rand(2, 3, 64, 64))
+    assert isinstance(outs, tuple)  # no loss dict: nothing added, and the
+    assert all(m.penalty is None for m in layers)  # penalties released
     # progress is saved with the model
     assert float(model.state_dict()['layer2.0.conv2.progress']) == 0.25
     with pytest.raises(RuntimeError, match='no DGConv layer'):
