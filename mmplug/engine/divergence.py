@@ -20,7 +20,10 @@ class DivergenceHook(Hook):
       gradients: ``optim_wrapper.clip_grad``; clipping turns an infinite
       norm into updates that leave finite garbage in the weights);
     - the loss explodes: it exceeds ``factor`` times its running level (the
-      median of the last ``window`` losses), after ``warmup`` iterations.
+      median of the last ``window`` losses, from the ``warmup``-th
+      iteration on). A diverging run often explodes within its first
+      iterations (the tiny demo detector with ``lr=1000``: from 4.7 to 4e6
+      at the second), so the check starts at once.
 
     It runs after each training iteration, before the checkpoint hook, so
     the diverged weights are never saved: the last checkpoint written stays
@@ -34,14 +37,14 @@ class DivergenceHook(Hook):
             of magnitude within a few iterations; a healthy one stays well
             within 10x).
         window (int): iterations of the running level. Defaults to 50.
-        warmup (int): iterations before the explosion check starts.
-            Defaults to 10.
+        warmup (int): iterations whose losses only set the level before the
+            explosion check starts. Defaults to 1.
         enabled (bool): False turns every check off.
     """
     priority = 'ABOVE_NORMAL'  # before CheckpointHook (VERY_LOW)
 
     def __init__(self, factor: float = 1000., window: int = 50,
-                 warmup: int = 10, enabled: bool = True) -> None:
+                 warmup: int = 1, enabled: bool = True) -> None:
         if not factor > 1:
             raise ValueError(f'DivergenceHook: factor must be > 1, got '
                              f'{factor}')
