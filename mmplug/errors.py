@@ -22,6 +22,12 @@ class ConfigError(UserError, ValueError):
     """A config or a tool option that cannot work as given."""
 
 
+class ChannelMismatchError(ConfigError):
+    """Parts of a model config that disagree on their channels (a neck's
+    ``in_channels`` against the backbone's outputs, a head's against the
+    neck's)."""
+
+
 class DatasetError(UserError, ValueError):
     """A dataset that cannot be used as it is (unknown class names, a
     malformed annotation file, a corrupt image, labels out of range)."""
@@ -54,3 +60,12 @@ class CheckpointMismatchError(UserError, ValueError):
 
 class WorkDirError(UserError, OSError):
     """The work directory (or a file in it) cannot be written."""
+
+
+class TrainingDivergedError(UserError, RuntimeError):
+    """A training run whose loss or gradients diverged (stopped before its
+    diverged weights were saved)."""
+
+
+class WorkDirBusyError(UserError, RuntimeError):
+    """Another run is training in the same work directory."""

@@ -5,7 +5,7 @@ import errno
 import os
 import sys
 import warnings
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 
 from mmengine.config import DictAction
 
@@ -95,9 +95,59 @@ def exit_on_user_error(tool: str) -> Iterator[None]:
         sys.exit(2)
 
 
+def _top_level_parts(text: str) -> List[str]:
+    """``text`` split at the commas outside brackets and outside quotes
+    that open a part (an apostrophe inside a word is a letter)."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in '"\'' and not text[start:i].strip(' ([') and \
+                text.find(char, i + 1) > 0:
+            quote = char
+        elif char in '([':
+            depth += 1
+        elif char in ')]':
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f'unbalanced brackets in {text!r}')
+        elif char == ',' and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth:
+        raise ValueError(f'unbalanced brackets in {text!r}')
+    return parts + [text[start:]]
+
+
+def parse_option_value(text: str) -> Any:
+    """A ``--cfg-options`` value, read as mmengine's ``DictAction`` reads it
+    (numbers, ``True``/``False``/``None``, ``a,b`` and ``[a,b]`` lists,
+    ``(a,b)`` tuples, nested) except that spaces inside a value are kept
+    (``data_root=/data/my set/``) and a quoted value is one text, commas
+    and brackets included (``data_root="'/data/a,b/'"``)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in '"\'':
+        return text[1:-1]
+    brackets = text[:1] + text[-1:]
+    if brackets in ('()', '[]'):
+        inner = text[1:-1].strip()
+        items = [] if not inner else [
+            parse_option_value(p) for p in _top_level_parts(inner)]
+        return tuple(items) if brackets == '()' else items
+    parts = _top_level_parts(text)
+    if len(parts) > 1:
+        return [parse_option_value(p) for p in parts]
+    return DictAction._parse_int_float_bool(text)
+
+
 class CfgOptionsAction(DictAction):
     """mmengine's ``DictAction`` that reports an option without ``=`` as a
-    usage error instead of a traceback."""
+    usage error instead of a traceback, and reads values with
+    :func:`parse_option_value` (spaces kept, quoted texts literal)."""
+
+    @staticmethod
+    def _parse_iterable(val: str) -> Any:
+        return parse_option_value(val)
 
     def __call__(self, parser, namespace, values, option_string=None):
         bad = [v for v in values if '=' not in v]
@@ -115,8 +165,9 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('config', help='config file (.py)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=CfgOptionsAction,
-        help='override config settings, key=value (lists as key="[a,b]", '
-        'no spaces), e.g. model.backbone.depth=101')
+        help='override config settings, key=value (lists as key="[a,b]"; '
+        'a text with commas quoted twice, key="\'a,b\'"), e.g. '
+        'model.backbone.depth=101')
 
 
 def add_run_args(parser: argparse.ArgumentParser) -> None:
@@ -158,6 +209,6 @@ def parse_tool_args(parser: argparse.ArgumentParser,
 
 __all__ = [
     'ConfigError', 'CfgOptionsAction', 'add_config_args', 'add_run_args',
-    'add_shape_arg', 'exit_on_user_error', 'parse_tool_args',
-    'user_error_message'
+    'add_shape_arg', 'exit_on_user_error', 'parse_option_value',
+    'parse_tool_args', 'user_error_message'
 ]

@@ -14,13 +14,14 @@ from mmplug.datasets.check import (DATASET_DOCS, check_config_data,
                                    dataset_paths)
 from mmplug.errors import (ConfigError, DatasetNotFoundError,
                            PretrainedNotFoundError)
-from mmplug.mim import find_config
+from mmplug.mim import find_config, register_config_prefix
 
 __all__ = [
     'ConfigError', 'DATASET_DOCS', 'DatasetNotFoundError',
-    'PretrainedNotFoundError', 'RUNNER_KEYS', 'TASKS', 'WEIGHTS_DOCS',
-    'check_datasets', 'check_options', 'check_pretrained', 'dataset_paths',
-    'load_config', 'task_of'
+    'PretrainedNotFoundError', 'RUNNER_KEYS', 'TASKS', 'TUPLE_KEYS',
+    'TUPLE_LIST_KEYS', 'WEIGHTS_DOCS', 'check_datasets', 'check_options',
+    'check_pretrained', 'dataset_paths', 'load_config', 'restore_tuples',
+    'task_of'
 ]
 
 TASKS = {'mmdet': 'det', 'mmseg': 'seg'}
@@ -89,7 +90,7 @@ _MISSING = object()
 
 def _lookup(node: Any, key: str) -> Any:
     if isinstance(node, Config):
-        node = node._cfg_dict
+        node = node.to_dict()
     for part in key.split('.'):
         if isinstance(node, dict) and part in node:
             node = node[part]
@@ -173,6 +174,18 @@ def check_options(cfg: Config, options: dict) -> None:
                 + (f'Set instead: {", ".join(places[:8])}'
                    + (' ...' if len(places) > 8 else '')
                    if places else 'No key of the config uses it.'))
+        parts = key.split('.')
+        for i in range(1, len(parts)):
+            parent = '.'.join(parts[:i])
+            held = _lookup(cfg, parent)
+            if held is _MISSING or isinstance(held, (dict, list, tuple)):
+                continue
+            if parent == 'compile' and held is True:
+                break  # compile=True: default arguments, then this one
+            raise ConfigError(
+                f'--cfg-options {key}={value!r}: {parent} is {held!r} in '
+                f'the config, not a dict, so it has no key {parts[i]!r}; '
+                f'set {parent} itself')
         old = _lookup(cfg, key)
         if old is _MISSING or old is None:
             continue
@@ -186,6 +199,46 @@ def check_options(cfg: Config, options: dict) -> None:
             raise ConfigError(
                 f'--cfg-options {key}={value!r}: {key} is a dict in the '
                 f'config; set one of its keys ({", ".join(list(old)[:6])})')
+        if isinstance(old, str) and isinstance(value, (list, tuple)):
+            raise ConfigError(
+                f'--cfg-options {key}: the config has a text here '
+                f'({old!r}), and the comma made the value a list '
+                f'{list(value)!r}; quote it to keep one text: '
+                f'{key}="\'{",".join(map(str, value))}\'"')
+
+
+#: Arguments of mmcv's, mmdet's and mmseg's transforms (and of the data
+#: preprocessors) that must be tuples: a list there fails only at the first
+#: image ("Scale must be a number or tuple of int"). A config saved as JSON
+#: or YAML, or a list given in ``--cfg-options``, has lists.
+TUPLE_KEYS = frozenset({'scale', 'img_scale', 'crop_size', 'ratio_range',
+                        'size'})
+#: Arguments that are lists of such tuples (``RandomChoiceResize``, TTA).
+TUPLE_LIST_KEYS = frozenset({'scales', 'img_scales'})
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in value)
+
+
+def restore_tuples(node: Any) -> None:
+    """Make the lists of numbers under :data:`TUPLE_KEYS` tuples again, in
+    place, and the lists of such lists under them and
+    :data:`TUPLE_LIST_KEYS` lists of tuples (``RandomResize``'s range of
+    scales, ``RandomChoiceResize``'s ``scales``)."""
+    items = node.items() if isinstance(node, (dict, Config)) else \
+        enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(items):
+        if key in TUPLE_KEYS | TUPLE_LIST_KEYS and isinstance(value, list):
+            if key in TUPLE_KEYS and _numbers(value):
+                node[key] = tuple(value)
+                continue
+            if value and all(_numbers(v) for v in value):
+                node[key] = [tuple(v) for v in value]
+                continue
+        restore_tuples(value)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -198,12 +251,15 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
             mmengine's ``DictAction``; checked by :func:`check_options`.
 
     Returns:
-        Config: the merged config.
+        Config: the merged config; the transforms' sizes and ranges given
+        as lists (a config saved as JSON or YAML) are made tuples again
+        (:func:`restore_tuples`).
 
     Raises:
         ConfigError: the file cannot be read (a syntax error names the file
             and line) or an option cannot work.
     """
+    register_config_prefix()  # `_base_ = 'mmplug::...'`
     if not osp.isfile(path):
         packaged = find_config(path)
         if packaged is None:
@@ -212,7 +268,11 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     cfg = _read(path)
     if cfg_options:
         check_options(cfg, cfg_options)
+        if cfg.get('compile') is True and any(
+                k.startswith('compile.') for k in cfg_options):
+            cfg.compile = {}  # compile=True is torch.compile's defaults
         cfg.merge_from_dict(cfg_options)
+    restore_tuples(cfg)
     task_of(cfg)  # fail early on configs that are neither det nor seg
     return cfg
 

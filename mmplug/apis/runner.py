@@ -15,11 +15,15 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmplug.engine.channels import check_channels
 from mmplug.apis.config import (check_datasets, check_pretrained,
                                 load_config, task_of)
 from mmplug.checkpoint import install, trust_checkpoint
 from mmplug.engine import MMPlugRunner
-from mmplug.errors import ConfigError
+from mmplug.engine.lock import train_lock
+from mmplug.engine.runner import check_schedule, latest_checkpoint
+from mmplug.errors import (CheckpointError, CheckpointNotFoundError,
+                           ConfigError)
 
 #: What each launcher needs in the environment, and what sets it.
 LAUNCHER_ENV = {
@@ -64,6 +68,27 @@ def _prepare(config: str, work_dir: Optional[str], cfg_options: Optional[dict],
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+def check_checkpoint_path(path: str, what: str, hint: str = '') -> None:
+    """Refuse a checkpoint path that does not exist or is a directory
+    (whose newest checkpoint is named, when it has one).
+
+    Args:
+        path (str): the path given.
+        what (str): how the tool names it (``'checkpoint'``,
+            ``'--resume: checkpoint'``).
+        hint (str): added to the message about a directory.
+    """
+    if osp.isdir(path):
+        found = latest_checkpoint(path)
+        newest = (f'; its newest checkpoint is {found}' if found
+                  else '; it holds no .pth file')
+        raise CheckpointError(
+            f'{what} {path} is a directory, not a checkpoint file{newest}'
+            f'{hint}')
+    if not osp.isfile(path):
+        raise CheckpointNotFoundError(f'{what} not found: {path}')
 
 
 def _init_cpu_dist(cfg: Config) -> None:
@@ -142,8 +167,9 @@ def build_train_cfg(config: str,
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume: checkpoint not found: {resume}')
+        check_checkpoint_path(
+            resume, '--resume: checkpoint', ' (to continue the run in that '
+            'directory: --work-dir DIR --resume, without a path)')
         cfg.resume, cfg.load_from = True, resume
     return cfg
 
@@ -159,11 +185,16 @@ def train(config: str, **kwargs) -> Runner:
         Runner: the runner after training.
     """
     cfg = build_train_cfg(config, **kwargs)
+    check_schedule(cfg)
     splits = ['train'] + (['val'] if cfg.get('val_cfg') else [])
     check_datasets(cfg, splits)
     check_pretrained(cfg)
-    runner = _build_runner(cfg)
-    runner.train()
+    check_channels(cfg)
+    # taken before the runner writes its log: a second run in the same
+    # work dir is refused before it writes anything there
+    with train_lock(cfg.work_dir):
+        runner = _build_runner(cfg)
+        runner.train()
     return runner
 
 
@@ -232,8 +263,7 @@ def build_test_cfg(config: str,
     Returns:
         Config: ready for :class:`mmengine.runner.Runner`.
     """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    check_checkpoint_path(checkpoint, 'checkpoint')
     cfg = _prepare(config, work_dir, cfg_options, launcher, trusted,
                    partial_load)
     task = task_of(cfg)
@@ -276,5 +306,6 @@ def test(config: str, checkpoint: str, **kwargs) -> Dict[str, float]:
     """
     cfg = build_test_cfg(config, checkpoint, **kwargs)
     check_datasets(cfg, ['test'])
+    check_channels(cfg)
     runner = _build_runner(cfg)
     return runner.test()

@@ -8,14 +8,19 @@ are found behind dataset wrappers (``RepeatDataset``, ``ConcatDataset``).
 - :func:`check_config_data` (the cheap part): every path a split reads
   exists, and the class names the config gives are the dataset's
   (mmdet silently drops unknown names from a COCO file, which shifts every
-  label after them). Reads only the ``categories`` of an annotation file.
+  label after them); a COCO file lists images, and has annotations where
+  they are needed (a training set, a set scored by COCO mAP, which would
+  print -1). Reads only the ``categories`` of an annotation file and
+  searches it for empty lists.
 - :func:`check_dataset` (the whole report): the cheap part, then every
-  annotation and image: malformed JSON, duplicate ids, annotations of
-  unknown images or categories, empty, degenerate or out-of-image boxes,
-  empty or degenerate polygons, RLE masks of the wrong size, images
-  missing, unreadable or of another size than declared, label maps missing
-  or of another size than their image; with ``deep=True`` every image is
-  decoded and every label value checked against the class range.
+  annotation and image: malformed JSON, no images or annotations,
+  duplicate ids, annotations of unknown images or categories, empty,
+  degenerate or out-of-image boxes, empty or degenerate polygons, RLE masks
+  of the wrong size, images missing, unreadable, truncated or of another
+  size than declared, label maps missing, of another size than their
+  image, with several channels (RGB) or lossy (JPEG); with ``deep=True``
+  every image is decoded and every label value checked against the class
+  range (and 16-bit values against 255).
 """
 import gc
 import json
@@ -23,6 +28,7 @@ import math
 import mmap
 import os
 import os.path as osp
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -140,6 +146,35 @@ def read_categories(path: str) -> Tuple[dict, ...]:
     return _categories(path, stat.st_size, stat.st_mtime)
 
 
+_LIST_OPENING = re.compile(rb'\s*:\s*\[\s*(\]?)')
+
+
+@lru_cache(maxsize=64)
+def _list_state(path: str, key: str, size: int, mtime: float) -> str:
+    with open(path, 'rb') as f:
+        try:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            return 'absent'
+        name, at = f'"{key}"'.encode(), 0
+        while True:
+            at = data.find(name, at)
+            if at < 0:
+                return 'absent'
+            at += len(name)
+            found = _LIST_OPENING.match(data, at)
+            if found:  # the key, and not a text with the same letters
+                return 'empty' if found.group(1) else 'items'
+
+
+def list_state(path: str, key: str) -> str:
+    """Whether the list ``key`` of a JSON annotation file is ``'empty'``,
+    has ``'items'`` or is ``'absent'``, found without parsing the file (a
+    search through it: a fraction of a second for COCO's 450 MB)."""
+    stat = os.stat(path)
+    return _list_state(path, key, stat.st_size, stat.st_mtime)
+
+
 def load_json(path: str) -> dict:
     """A JSON annotation file, or :class:`DatasetError` naming the file and
     the place it is malformed. orjson parses a COCO-sized file in half the
@@ -244,6 +279,92 @@ def check_config_data(cfg, splits: Iterable[str] = ('train', 'val')) -> None:
                     f'as described in {DATASET_DOCS}.')
         for dataset in split_datasets(cfg, split):
             check_class_names(cfg, dataset, split)
+            check_coco_lists(cfg, dataset, split)
+        check_evaluated_annotations(cfg, split)
+
+
+def _coco_file(cfg, dataset: dict) -> Optional[str]:
+    """The annotation file of a COCO-layout dataset config, if it is one
+    and the file exists."""
+    if not _is_coco(dataset_class(cfg, dataset), dataset):
+        return None
+    path = osp.join(dataset.get('data_root') or '',
+                    dataset.get('ann_file') or '')
+    return path if osp.isfile(path) else None
+
+
+def _filters_empty(dataset: dict) -> bool:
+    """Whether mmdet drops the images without annotations (training sets:
+    ``filter_cfg=dict(filter_empty_gt=True)``; never in test mode)."""
+    if dataset.get('test_mode'):
+        return False
+    return bool((dataset.get('filter_cfg') or {}).get('filter_empty_gt'))
+
+
+def check_coco_lists(cfg, dataset: dict, split: str) -> None:
+    """Raise :class:`DatasetError` when a COCO annotation file lists no
+    images, or (where mmdet drops images without annotations) no
+    annotations: mmdet would stop with "need at least one array to
+    concatenate"."""
+    path = _coco_file(cfg, dataset)
+    if path is None:
+        return
+    if list_state(path, 'images') != 'items':
+        raise DatasetError(
+            f'{split} data: the annotation file {path} lists no images '
+            '(its "images" list is empty or missing)')
+    if _filters_empty(dataset) and list_state(path, 'annotations') != \
+            'items':
+        raise DatasetError(
+            f'{split} data: the annotation file {path} has no annotations, '
+            'so there is nothing to learn: mmdet drops the images without '
+            'annotations (filter_cfg=dict(filter_empty_gt=True)), which '
+            'leaves none')
+
+
+def _evaluators(cfg, split: str) -> List[dict]:
+    evaluators = cfg.get(f'{split}_evaluator') or []
+    if isinstance(evaluators, dict):
+        evaluators = [evaluators]
+    return [e for e in evaluators if isinstance(e, dict)]
+
+
+def _coco_scored(evaluator: dict) -> bool:
+    """A COCO mAP metric that scores (not ``format_only``)."""
+    kind = evaluator.get('type')
+    return isinstance(kind, str) and kind.endswith('CocoMetric') and \
+        not evaluator.get('format_only')
+
+
+def _scored_by_coco(cfg, split: str) -> bool:
+    return split != 'train' and any(_coco_scored(e)
+                                    for e in _evaluators(cfg, split))
+
+
+def check_evaluated_annotations(cfg, split: str) -> None:
+    """Raise :class:`DatasetError` when a split is scored by COCO mAP
+    against a file without annotations: every mAP would print as -1.
+
+    A COCO metric with ``format_only=True`` (predictions saved for another
+    server to score, as for COCO test-dev) needs none.
+    """
+    if split == 'train':
+        return
+    datasets = split_datasets(cfg, split)
+    for evaluator in _evaluators(cfg, split):
+        if not _coco_scored(evaluator):
+            continue
+        paths = [evaluator['ann_file']] if evaluator.get('ann_file') else \
+            [p for p in (_coco_file(cfg, d) for d in datasets) if p]
+        for path in paths:
+            if osp.isfile(path) and list_state(path, 'annotations') != \
+                    'items':
+                raise DatasetError(
+                    f'{split} data: {path} has no annotations, so every '
+                    f'COCO mAP would be -1. Evaluate on annotated images; '
+                    'to only save predictions (e.g. for COCO test-dev), '
+                    f'set {split}_evaluator.format_only=True and '
+                    f'{split}_evaluator.outfile_prefix=PATH')
 
 
 # ------------------------------------------------------------- the report
@@ -294,20 +415,45 @@ class Report:
         return '\n'.join(lines)
 
 
+def _complete(path: str) -> bool:
+    """Whether a JPEG or PNG file ends with its end marker (``FFD9``, the
+    ``IEND`` chunk) near its end, as a file cut short does not; other
+    formats are taken as complete. Reads its last 64 bytes (and, where they
+    hold no end marker, its first 8): about 15 us a file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            os.lseek(fd, -64, os.SEEK_END)
+        except OSError:  # a file of fewer than 64 bytes
+            os.lseek(fd, 0, os.SEEK_SET)
+        tail = os.read(fd, 64)
+        if b'\xff\xd9' in tail or b'IEND' in tail:
+            return True
+        head = os.pread(fd, 8, 0)
+    finally:
+        os.close(fd)
+    return not head.startswith((b'\xff\xd8', b'\x89PNG'))
+
+
 def _image_size(path: str, deep: bool) -> Tuple[Optional[Tuple[int, int]],
                                                 Optional[str]]:
     """(width, height) from the file's header (``deep``: fully decoded), or
-    the reason it cannot be read."""
+    the reason it cannot be read. Without ``deep``, a JPEG or PNG that does
+    not end with its end marker is decoded, which tells a truncated file
+    from one with data after its image."""
     from PIL import Image
     if not deep:  # imagesize reads JPEG/PNG headers 3x faster than PIL
         try:
             width, height = imagesize.get(path)
+            complete = width > 0 and height > 0 and _complete(path)
         except FileNotFoundError:
             return None, 'missing'
         except Exception:  # unreadable: PIL says why
             width = height = -1
         if width > 0 and height > 0:
-            return (width, height), None
+            if complete:
+                return (width, height), None
+            deep = True  # cut short, or data after its end: decode it
     try:
         with Image.open(path) as img:
             if deep:
@@ -371,6 +517,7 @@ def _check_coco(cfg, dataset: dict, report: Report, deep: bool) -> None:
     img_dir = osp.join(root, (dataset.get('data_prefix') or {}).get('img')
                        or '')
     data = load_json(path)
+    data.setdefault('annotations', [])  # image-info files (COCO test-dev)
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(data.get(key), list):
             report.add('malformed annotation file', path,
@@ -380,6 +527,15 @@ def _check_coco(cfg, dataset: dict, report: Report, deep: bool) -> None:
         data['categories']
     report.summary.append(f'{path}: {len(images)} images, {len(anns)} '
                           f'annotations, {len(cats)} categories')
+    if not images:
+        report.add('no images', path, 'the file lists none')
+    elif not anns:
+        if _filters_empty(dataset):
+            report.add('no annotations', path, 'mmdet drops the images '
+                       'without annotations (filter_empty_gt), leaving none')
+        elif _scored_by_coco(cfg, report.split):
+            report.add('no annotations', path, 'every COCO mAP would be -1 '
+                       '(format_only=True only saves predictions)')
     cat_ids = {}
     for cat in cats:
         if cat.get('id') in cat_ids:
@@ -448,6 +604,67 @@ def _list_files(folder: str, suffix: str) -> List[str]:
     return sorted(found)
 
 
+#: Modes of PIL images that mmseg reads as one channel of class indices
+#: (a palette PNG gives its indices, not its colours).
+INDEX_MODES = ('L', 'P', '1')
+
+
+def _label_problem(img: Any, decode: bool) -> Optional[Tuple[str, str]]:
+    """``(kind, explanation)`` of what makes an open label map unusable by
+    mmseg, or None. ``decode``: read the values of a 16/32-bit map (values
+    above 255 wrap around when mmseg reads it as 8-bit)."""
+    import numpy as np
+    if img.format == 'JPEG':
+        return ('lossy (JPEG) label map', 'a JPEG label map: JPEG '
+                'compression changes the label values along every region '
+                'boundary; label maps must be saved losslessly, as PNG')
+    mode = img.mode
+    if mode in INDEX_MODES:
+        return None
+    if mode in ('I', 'F') or mode.startswith('I;'):
+        if decode:
+            top = float(np.asarray(img).max(initial=0))
+            if top > 255:
+                depth = {'I': '32-bit', 'F': 'floating-point'}.get(
+                    mode, '16-bit')
+                return ('label values above 255', f'a {depth} label map '
+                        f'with values up to {top:g}: mmseg reads label maps '
+                        f'as 8-bit, where {int(top)} becomes '
+                        f'{int(top) % 256}')
+        return None
+    bands = img.getbands()
+    return ('label map with several channels', f'a {len(bands)}-channel '
+            f'({mode}) label map: label maps must hold one channel of class '
+            'indices (a greyscale or palette PNG), not colours')
+
+
+def label_map_problem(path: str, decode: bool = True) -> Optional[str]:
+    """Why mmseg cannot use the label map ``path`` as it is (several
+    channels, JPEG, 16-bit values above 255), or None; None also when PIL
+    cannot open it (reading it will say why). Opens the header only, and
+    decodes 16/32-bit maps when ``decode``."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            problem = _label_problem(img, decode)
+    except Exception:  # unreadable: the loading names the error
+        return None
+    return problem[1] if problem else None
+
+
+def _label_info(path: str, deep: bool) -> Tuple[
+        Optional[Tuple[int, int]], Optional[str], Optional[Tuple[str, str]]]:
+    """(size, read error, problem) of a label map, from one PIL open."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            return img.size, None, _label_problem(img, deep)
+    except FileNotFoundError:
+        return None, 'missing', None
+    except Exception as err:
+        return None, f'{type(err).__name__}: {err}', None
+
+
 def _check_seg(cfg, dataset: dict, report: Report, deep: bool) -> None:
     import numpy as np
     from PIL import Image
@@ -492,8 +709,9 @@ def _check_seg(cfg, dataset: dict, report: Report, deep: bool) -> None:
     segs = [osp.join(seg_dir, s + seg_suffix) for s in paired]
     # the highest raw value that is a class: ids 1..N with reduce_zero_label
     top = num_ids if reduce_zero else num_ids - 1
-    for img, seg, (isize, ierr), (ssize, serr) in zip(
-            imgs, segs, _sizes(imgs, deep), _sizes(segs, False)):
+    labels = [_label_info(p, deep) for p in segs]
+    for img, seg, (isize, ierr), (ssize, serr, problem) in zip(
+            imgs, segs, _sizes(imgs, deep), labels):
         if ierr:
             report.add('unreadable image', img, ierr)
         if serr:
@@ -504,6 +722,9 @@ def _check_seg(cfg, dataset: dict, report: Report, deep: bool) -> None:
             report.add('image/label size mismatch', seg,
                        f'label {ssize[0]}x{ssize[1]}, image '
                        f'{isize[0]}x{isize[1]}')
+        if problem:
+            report.add(problem[0], seg, problem[1])
+            continue
         if deep:
             values = np.unique(np.asarray(Image.open(seg)))
             bad = [int(v) for v in values if v > top and v != 255]

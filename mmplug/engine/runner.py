@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from mmplug.checkpoint import (check_pretrained, compare_keys,
                                extract_state_dict, install)
 from mmplug.datasets.check import check_config_data
+from mmplug.engine.channels import check_channels
 from mmplug.engine.compile import compile_options, resolve_parts
 from mmplug.engine.lock import train_lock
 from mmplug.errors import (CheckpointError, CheckpointMismatchError,
@@ -135,8 +136,11 @@ class MMPlugRunner(Runner):
       unexpected, wrong shape), unless the config sets
       ``partial_load = True``; ``--resume`` refuses a file without training
       state.
-    - **Data checked first.** ``train()``/``val()``/``test()`` check the
-      paths and class names of the splits they read
+    - **Channels and data checked first.** Before the model is built, its
+      parts must agree on their channels
+      (:func:`~mmplug.engine.channels.check_channels`);
+      ``train()``/``val()``/``test()`` check the paths and class names of
+      the splits they read
       (:func:`mmplug.datasets.check.check_config_data`) and the local
       pretrained checkpoints before anything is loaded; a sample that fails
       to load names its file.
@@ -160,6 +164,7 @@ class MMPlugRunner(Runner):
     def from_cfg(cls, cfg: Config) -> 'MMPlugRunner':
         install()
         check_schedule(cfg)
+        check_channels(cfg)  # before the model is built
         cfg = make_resumable(cfg)
         missing = None
         if cfg.get('resume') is True and cfg.get('load_from') is None \

@@ -4,6 +4,7 @@ error naming the problem (exit status 2, no traceback), or a correct result.
 The cases run the tools' ``main`` in this process on the tiny configs of
 ``conftest.py``; ``test_faults.py`` kills real training processes.
 """
+import json
 import os
 import os.path as osp
 import shutil
@@ -124,6 +125,22 @@ def _mutations(ctx):
     def missing_image(d):
         pass
 
+    def no_images(d):
+        d['images'], d['annotations'] = [], []
+
+    def no_annotations(d):
+        d['annotations'] = []
+
+    def skipped(d):  # four annotations mmdet's parsing drops silently
+        anns = d['annotations']
+        anns[0]['category_id'], anns[1]['category_id'] = 99, 77
+        anns[2]['bbox'][3] = 0.5
+        anns[3]['bbox'][0] = 5000
+
+    path = osp.join(ctx.coco, 'train2017', img0)
+    with open(path, 'rb') as f:
+        jpeg = f.read()
+
     return {
         'dup_image_id': dict(mutate=dup_image_id),
         'dup_ann_id': dict(mutate=dup_ann_id),
@@ -140,11 +157,34 @@ def _mutations(ctx):
                                      b'\0' * 64}),
         'malformed_json': dict(files={
             'annotations/instances_train2017.json': b'{"images": [1, 2,'}),
+        'no_images': dict(mutate=no_images),
+        'no_annotations': dict(mutate=no_annotations),
+        'skipped': dict(mutate=skipped),
+        'truncated_image': dict(files={
+            f'train2017/{img0}': jpeg[:len(jpeg) // 2]}),
+        # a complete JPEG with data after its end (as some cameras write)
+        'trailing_data': dict(files={
+            f'train2017/{img0}': jpeg + b'\x00\x01' * 200}),
     }
 
 
 def det_variant(ctx, name):
     return ctx.coco_variant(name, **_mutations(ctx)[name])
+
+
+def val_without_annotations(ctx):
+    """The tiny det config on a copy of the demo data whose val (= test)
+    annotation file has images but no annotations."""
+    config = ctx.coco_variant('val_no_annotations')
+    path = osp.join(ctx.root, 'variants', 'val_no_annotations',
+                    'annotations', 'instances_val2017.json')
+    with open(path) as f:
+        data = json.load(f)
+    if data['annotations']:
+        data['annotations'] = []
+        with open(path, 'w') as f:
+            json.dump(data, f)
+    return config
 
 
 def _first_label(root, split='training'):
@@ -176,13 +216,59 @@ def _ade_corrupt_image(root):
         f.write(b'\xff\xd8\xff' + b'\0' * 64)
 
 
-ADE_EDITS = dict(label_199=_ade_label_199, missing_label=_ade_missing_label,
-                 label_size=_ade_label_size,
-                 corrupt_image=_ade_corrupt_image)
+def _relabel(convert, suffix='.png'):
+    """An edit saving every label map as ``convert(label array)`` (an
+    image or an array), with ``suffix``."""
+
+    def edit(root):
+        for split in ('training', 'validation'):
+            folder = osp.join(root, 'annotations', split)
+            for name in os.listdir(folder):
+                path = osp.join(folder, name)
+                label = np.array(Image.open(path))
+                image = convert(label)
+                if isinstance(image, np.ndarray):
+                    image = Image.fromarray(image)
+                os.remove(path)
+                image.save(path[:-4] + suffix, quality=95)
+
+    return edit
+
+
+def _palette(label):
+    image = Image.fromarray(label, 'L').convert('P')
+    image.putpalette([(i * 37 + c * 91) % 256 for i in range(256)
+                      for c in range(3)])
+    return image
+
+
+ADE_EDITS = dict(
+    label_199=_ade_label_199, missing_label=_ade_missing_label,
+    label_size=_ade_label_size, corrupt_image=_ade_corrupt_image,
+    # label maps in other encodings: mmseg reads palette PNGs and 16-bit
+    # values up to 255 as they are; RGB(A), grey + alpha, JPEG and 16-bit
+    # values above 255 it would misread
+    rgb=_relabel(lambda lab: np.stack([lab] * 3, -1)),
+    rgba=_relabel(lambda lab: np.stack([lab] * 3 + [lab * 0 + 255], -1)),
+    grey_alpha=_relabel(lambda lab: Image.fromarray(
+        np.stack([lab, lab * 0 + 255], -1), 'LA')),
+    palette=_relabel(_palette),
+    i16=_relabel(lambda lab: lab.astype(np.uint16)),
+    i16_300=_relabel(lambda lab: np.where(lab == 4, 300,
+                                          lab.astype(np.uint16))),
+    jpeg=_relabel(lambda lab: lab, suffix='.jpg'),
+)
 
 
 def seg_variant(ctx, name):
-    return ctx.ade_variant(name, ADE_EDITS[name])
+    config = ctx.ade_variant(name, ADE_EDITS[name])
+    if name != 'jpeg':
+        return config
+    suffixes = ''.join(
+        f'{split}_dataloader = dict(dataset=dict(seg_map_suffix=".jpg"))\n'
+        for split in ('train', 'val', 'test'))
+    return ctx.config('seg_jpeg_labels.py',
+                      f'_base_ = [{config!r}]\n{suffixes}')
 
 
 # ------------------------------------------------------------- the table
@@ -388,6 +474,57 @@ ERRORS = [
         "dataset=dict(metainfo=dict(classes=('wall', 'hexagon'))))\n"),
         '--work-dir', t],
      ["class names not in ADE20KDataset", "'hexagon'"]),
+    ('train.py', _variant('no_images'),
+     ['train data: the annotation file', 'lists no images']),
+    ('train.py', _variant('no_annotations'),
+     ['has no annotations, so there is nothing to learn']),
+    ('test.py', lambda c, f, t: [val_without_annotations(c), f['det.pth'],
+                                 '--work-dir', t],
+     ['test data:', 'has no annotations, so every COCO mAP would be -1',
+      'test_evaluator.format_only=True']),
+    ('train.py', _variant('truncated_image'),
+     ['train2017/', 'cannot be decoded (a truncated or corrupt file)',
+      'check_dataset.py CONFIG --deep']),
+    # label maps mmseg would misread
+    ('train.py', _seg_variant('rgb'),
+     ['annotations/training/', '.png: a 3-channel (RGB) label map',
+      'one channel of class indices']),
+    ('test.py', _seg_variant('rgb', 'seg.pth'),
+     ['annotations/validation/', 'a 3-channel (RGB) label map']),
+    # channels that do not fit: found before anything is loaded
+    ('train.py', _model('neck_channels.py',
+                        'neck=dict(in_channels=[64, 128, 256, 512])'),
+     ["model.neck.in_channels=[64, 128, 256, 512] does not fit the "
+      "backbone's outputs (ResNet): 4 maps of [16, 32, 64, 128] channels",
+      'set model.neck.in_channels=[16, 32, 64, 128]']),
+    ('test.py', lambda c, f, t: [c.config(
+        'neck_levels.py', f'_base_ = [{c.det!r}]\nmodel = dict(neck=dict('
+        'in_channels=[16, 32, 64]))\n'), f['det.pth'], '--work-dir', t],
+     ['set model.neck.in_channels=[16, 32, 64, 128] (or give the backbone '
+      'out_indices that select 3 levels)']),
+    ('train.py', _model('rpn_channels.py', 'rpn_head=dict(in_channels=256)'),
+     ["model.rpn_head.in_channels=256 does not fit the neck's outputs "
+      '(FPN): 5 maps of 32 channels; set model.rpn_head.in_channels=32']),
+    ('train.py', _model('fpt_channels.py', "neck=dict(_delete_=True, "
+                        "type='mmplug.FPT', in_channels=[64, 128, 256, 512],"
+                        " out_channels=32, num_outs=5)"),
+     ['set model.neck.in_channels=[16, 32, 64, 128]']),
+    ('train.py', lambda c, f, t: [c.config(
+        'uper_channels.py', f'_base_ = [{c.seg!r}]\nmodel = dict('
+        'decode_head=dict(in_channels=[64, 128, 256, 512]))\n'),
+        '--work-dir', t],
+     ['set model.decode_head.in_channels=[16, 32, 64, 128]']),
+    # a directory where a checkpoint file is expected
+    ('test.py', lambda c, f, t: [c.det, t, '--work-dir', t],
+     ['is a directory, not a checkpoint file; it holds no .pth file']),
+    ('train.py', lambda c, f, t: [c.det, '--work-dir', t, '--resume',
+                                  osp.dirname(f['det.pth'])],
+     ['--resume: checkpoint', 'is a directory, not a checkpoint file; its '
+      'newest checkpoint is', '--work-dir DIR --resume']),
+    # a text with a comma in --cfg-options
+    ('train.py', _opts('train_dataloader.dataset.data_root=/data/a,b/'),
+     ['the comma made the value a list',
+      'train_dataloader.dataset.data_root="\'/data/a,b/\'"']),
 ]
 
 
@@ -445,6 +582,20 @@ CHECKS = [
     (lambda c: seg_variant(c, 'label_size'), 'image/label size mismatch',
      'label 10x10'),
     (lambda c: seg_variant(c, 'corrupt_image'), 'unreadable image', '.jpg'),
+    (lambda c: det_variant(c, 'no_images'), 'no images', 'the file lists '
+     'none'),
+    (lambda c: det_variant(c, 'no_annotations'), 'no annotations',
+     'filter_empty_gt'),
+    (lambda c: det_variant(c, 'truncated_image'), 'unreadable image',
+     'image file is truncated'),
+    (lambda c: seg_variant(c, 'rgb'), 'label map with several channels',
+     'a 3-channel (RGB) label map'),
+    (lambda c: seg_variant(c, 'grey_alpha'),
+     'label map with several channels', 'a 2-channel (LA) label map'),
+    (lambda c: seg_variant(c, 'jpeg'), 'lossy (JPEG) label map',
+     'a JPEG label map'),
+    (lambda c: seg_variant(c, 'i16_300'), 'label values above 255',
+     'where 300 becomes 44'),
 ]
 
 
@@ -469,6 +620,46 @@ def test_check_dataset_clean(config, ctx, run_tool):
     assert '[val] same data as' in out or '[test] same data as' in out
 
 
+# found from the files' headers and ends, without --deep (split, kind,
+# fragment)
+SHALLOW_CHECKS = [
+    (lambda c: det_variant(c, 'truncated_image'), 'train', 'unreadable image',
+     'image file is truncated'),
+    (lambda c: seg_variant(c, 'rgb'), 'train',
+     'label map with several channels', '3-channel (RGB)'),
+    (lambda c: seg_variant(c, 'jpeg'), 'val', 'lossy (JPEG) label map',
+     'JPEG compression'),
+    (val_without_annotations, 'val', 'no annotations',
+     'every COCO mAP would be -1'),
+]
+
+
+@pytest.mark.parametrize('config, split, kind, fragment', SHALLOW_CHECKS,
+                         ids=[c[2] for c in SHALLOW_CHECKS])
+def test_check_dataset_without_deep(config, split, kind, fragment, ctx,
+                                    run_tool):
+    code, out, err = run_tool('misc/check_dataset.py',
+                              [config(ctx), '--split', split])
+    assert code == 1, out + err
+    header = next(line for line in out.splitlines()
+                  if line.startswith(f'[{split}] {kind}: '))
+    assert fragment in out.split(header, 1)[1], out
+
+
+@pytest.mark.parametrize('config', [
+    lambda c: det_variant(c, 'trailing_data'),
+    lambda c: seg_variant(c, 'palette'),
+    lambda c: seg_variant(c, 'i16'),
+], ids=['jpeg with trailing data', 'palette labels', '16-bit labels'])
+@pytest.mark.parametrize('deep', [False, True])
+def test_check_dataset_clean_encodings(config, deep, ctx, run_tool):
+    """Files mmdet and mmseg read correctly are not reported."""
+    code, out, err = run_tool('misc/check_dataset.py', [config(ctx)] + (
+        ['--deep'] if deep else []))
+    assert code == 0, out + err
+    assert out.strip().endswith('dataset is clean')
+
+
 def test_check_dataset_missing_data(ctx, run_tool, tmp_path):
     config = ctx.det_config(str(tmp_path / 'nothing') + '/', 'det_none.py')
     code, out, err = run_tool('misc/check_dataset.py', [config])
@@ -483,6 +674,128 @@ def _runner(config, tmp_path, **options):
     from mmplug.apis.runner import _build_runner, build_train_cfg
     cfg = build_train_cfg(config, work_dir=str(tmp_path), **options)
     return _build_runner(cfg)
+
+
+def _built(config, split='train'):
+    """The guarded dataset of a split of a config file."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmplug.datasets import GuardedDataset
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        return GuardedDataset(cfg[f'{split}_dataloader'].dataset)
+
+
+def test_skipped_annotations_are_counted(ctx, monkeypatch):
+    """Unknown category ids, an empty box and a box outside its image:
+    mmdet drops them without a word; the warning counts exactly those."""
+    from mmplug.datasets import wrappers
+    logged = []
+    monkeypatch.setattr(wrappers, 'print_log',
+                        lambda message, **kwargs: logged.append(message))
+    config = det_variant(ctx, 'skipped')
+    dataset = _built(config)
+    ann_file = osp.join(ctx.root, 'variants', 'skipped', 'annotations',
+                        'instances_train2017.json')
+    with open(ann_file) as f:
+        total = len(json.load(f)['annotations'])
+    assert logged == [
+        f'{ann_file}: mmdet skips 4 of its {total} annotations without a '
+        "word: 1 with a box outside its image (annotation 4); 1 with an "
+        'empty box (width or height under 1 pixel, or area 0) (annotation '
+        "3); 2 with a category_id that is not among the file's categories "
+        '(annotations 1, 2; category_id 77, 99) (tools/misc/check_dataset.py '
+        'CONFIG --deep lists every problem)']
+    kept = sum(len(dataset.get_data_info(i)['instances'])
+               for i in range(len(dataset)))
+    assert kept == total - 4
+    # categories the config leaves out on purpose are not warned about
+    logged.clear()
+    _built(ctx.config('two_classes.py', f'_base_ = [{ctx.det!r}]\n'
+                      'train_dataloader = dict(dataset=dict(metainfo=dict('
+                      "classes=('circle', 'square'))))\n"))
+    assert logged == []
+
+
+@pytest.mark.parametrize('name, message', [
+    ('rgba', 'a 4-channel (RGBA) label map: label maps must hold one '
+     'channel of class indices'),
+    ('grey_alpha', 'a 2-channel (LA) label map'),
+    ('i16_300', 'a 16-bit label map with values up to 300: mmseg reads '
+     'label maps as 8-bit, where 300 becomes 44'),
+    ('jpeg', 'a JPEG label map: JPEG compression changes the label values '
+     'along every region boundary; label maps must be saved losslessly, '
+     'as PNG'),
+])
+def test_label_maps_mmseg_would_misread(name, message, ctx):
+    """The rest of the family of RGB label maps (refused through the tools
+    above): the first sample's label map is named with what is wrong."""
+    from mmplug.errors import DatasetError
+    dataset = _built(seg_variant(ctx, name))
+    with pytest.raises(DatasetError) as err:
+        dataset[0]
+    label = dataset.get_data_info(0)['seg_map_path']
+    assert str(err.value).startswith(f'{label}: {message}')
+
+
+@pytest.mark.parametrize('name', ['palette', 'i16'])
+def test_label_map_encodings_mmseg_reads(name, ctx):
+    """A palette PNG (mmseg reads its indices, not its colours) and a
+    16-bit PNG with values up to 255 give the labels of the 8-bit PNG."""
+    config = seg_variant(ctx, name)
+    label = _first_label(osp.join(ctx.root, 'variants', f'ade_{name}'),
+                         'validation')
+    assert Image.open(label).mode == {'palette': 'P', 'i16': 'I;16'}[name]
+    got, expected = (_built(c, 'val')[0]['data_samples'].gt_sem_seg.data
+                     for c in (config, ctx.seg))
+    assert torch.equal(got, expected)
+
+
+def _tuple_values(node, path=''):
+    """(path, value) of every key of TUPLE_KEYS or TUPLE_LIST_KEYS under a
+    config dict."""
+    from mmplug.apis.config import TUPLE_KEYS, TUPLE_LIST_KEYS
+    items = node.items() if isinstance(node, dict) else \
+        enumerate(node) if isinstance(node, (list, tuple)) else ()
+    found = []
+    for key, value in items:
+        if key in TUPLE_KEYS | TUPLE_LIST_KEYS:
+            found.append((f'{path}{key}', value))
+        else:
+            found += _tuple_values(value, f'{path}{key}.')
+    return found
+
+
+@pytest.mark.parametrize('config', ['det', 'seg'])
+def test_config_saved_as_json_runs(config, ctx, tmp_path):
+    """JSON has no tuples: the transforms' sizes come back as lists, which
+    mmcv's Resize refused at the first image ("Scale must be a number or
+    tuple of int"). They are read as the tuples they were."""
+    from mmplug.apis.config import load_config
+    original = load_config(getattr(ctx, config))
+    path = str(tmp_path / f'{config}.json')
+    original.dump(path)
+    with open(path) as f:
+        assert '"scale": [' in f.read()
+    loaded = load_config(path)
+    expected = _tuple_values(original.to_dict())
+    assert len(expected) >= 3
+    assert _tuple_values(loaded.to_dict()) == expected
+    sample = _built(loaded)[0]
+    assert sample['inputs'].shape[0] == 3
+
+
+def test_cfg_options_keep_spaces(ctx, run_tool):
+    """A data root with a space given in --cfg-options is used as it is
+    (mmengine's DictAction removed every space)."""
+    root = osp.join(ctx.root, 'with space', 'coco')
+    if not osp.isdir(root):
+        shutil.copytree(ctx.coco, root)
+    code, out, err = run_tool('misc/check_dataset.py', [
+        ctx.det, '--split', 'train', '--cfg-options',
+        f'train_dataloader.dataset.data_root={root}/'])
+    assert code == 0, out + err
+    assert f'{root}/annotations/instances_train2017.json: 8 images' in out
 
 
 def test_degenerate_polygon_trains_with_a_warning(ctx, run_tool, tmp_path):

@@ -16,8 +16,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Read the whole dataset of a detection (COCO layout) or '
         'segmentation (mmseg layout) config and report, with file names, '
-        'unknown class names, missing/corrupt/unreadable images, image/label '
-        'size mismatches, label values outside the class range, empty or '
+        'unknown class names, annotation files without images or '
+        'annotations, missing/corrupt/truncated/unreadable images, '
+        'image/label size mismatches, label maps with several channels (RGB) '
+        'or saved as JPEG, label values outside the class range, empty or '
         'degenerate masks and boxes, duplicate ids. Exit status: 0 clean, 1 '
         'problems found, 2 the config or a path is wrong.')
     add_config_args(parser)
@@ -25,8 +27,10 @@ def parse_args(argv=None):
                         choices=['train', 'val', 'test', 'all'],
                         help='which dataloader\'s dataset (default: all)')
     parser.add_argument('--deep', action='store_true',
-                        help='decode every image and label map (slower); '
-                        'without it images are checked from their headers')
+                        help='decode every image and label map (slower): '
+                        'finds corrupt image data and label values out of '
+                        'range; without it files are checked from their '
+                        'headers and ends')
     parser.add_argument('--max-lines', type=int, default=20,
                         help='cases shown per kind of problem')
     return parse_tool_args(parser, argv)
