@@ -1,25 +1,49 @@
-# make setup  create .venv with the pinned stack (tools/setup_env.sh)
-# make test   set up, then run the test suite
+# make setup  create .venv with the tested OpenMMLab stack (tools/setup_env.sh);
+#             STACK=onedl: the maintained fork (onedl-*) in .venv-onedl instead
+#             (every target below takes STACK, or VENV for another folder)
+# make test   set up, build the docs, then lint and run the test suite (all
+#             but the inductor cases)
+# make test-fast  set up, then lint and run the fast tier (no end-to-end
+#             runs, no inductor cases)
 # make test-compile  set up, then run the inductor (torch.compile) cases
 # make demo   set up, then generate the demo data, train and evaluate
 #             Mask R-CNN and UPerNet on it and draw predictions
-VENV ?= .venv
+# make docs   set up, then build the documentation into docs/_build/html
+#             (Sphinx, warnings as errors; tools/setup_docs.sh installs it)
+STACK ?= upstream
+ifeq ($(filter $(STACK),upstream onedl),)
+$(error STACK must be upstream or onedl, not '$(STACK)')
+endif
+VENV_upstream := .venv
+VENV_onedl := .venv-onedl
+VENV ?= $(VENV_$(STACK))
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-compile demo clean-demo
+.PHONY: setup lint test test-fast test-compile demo clean-demo
 
 setup:
-	VENV=$(VENV) bash tools/setup_env.sh
+	STACK=$(STACK) VENV=$(VENV) bash tools/setup_env.sh
 
-test: setup
+lint: setup
+	$(PYTHON) -m ruff check .
+
+test: setup docs lint
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: setup lint
+	$(PYTHON) -m pytest -q -m "not e2e and not compile" $(PYTEST_ARGS)
 
 test-compile: setup
 	$(PYTHON) -m pytest -q -m compile $(PYTEST_ARGS)
 
 demo: setup
 	PYTHON=$(PYTHON) bash tools/run_demo.sh
+
+.PHONY: docs
+docs: setup
+	VENV=$(VENV) bash tools/setup_docs.sh
+	$(PYTHON) -m sphinx -E -W --keep-going -n -q -b html docs docs/_build/html
 
 clean-demo:
 	rm -rf data/demo work_dirs/demo

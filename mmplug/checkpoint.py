@@ -88,7 +88,8 @@ def _numpy_globals() -> List[SafeGlobal]:
     ]
     dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25 pickles dtype classes
     if dtypes is not None:
-        found += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')]
+        found += [getattr(dtypes, n) for n in dir(dtypes)
+                  if n.endswith('DType')]
     return found
 
 
@@ -387,24 +388,36 @@ _ORIGINAL_LOADERS: Dict[str, Callable] = {}
 
 def install_checkpoint_loader() -> None:
     """Make mmengine load local and http(s) checkpoints via
-    :func:`safe_torch_load`. Idempotent."""
-    schemes = {'': mme_ckpt.load_from_local,
-               ('http://', 'https://'): mme_ckpt.load_from_http}
-    for prefixes, original in schemes.items():
-        key = str(prefixes)
-        if key in _ORIGINAL_LOADERS:
-            continue
-        _ORIGINAL_LOADERS[key] = original
+    :func:`safe_torch_load`. Idempotent.
+
+    A local file is read by :func:`safe_torch_load` itself, not through
+    mmengine's ``load_from_local``: the maintained fork's version of it
+    retries a refused file with ``weights_only=False`` (an unrestricted
+    unpickle), which would undo the refusal.
+    """
+    if 'local' not in _ORIGINAL_LOADERS:
+        original = _ORIGINAL_LOADERS['local'] = mme_ckpt.load_from_local
 
         # mmengine logs `Loads checkpoint by <__name__[10:]> backend`
         @functools.wraps(original)
-        def wrapped(filename, map_location=None, _original=original, **kw):
+        def load_from_local(filename, map_location=None):
+            return safe_torch_load(osp.expanduser(filename), map_location)
+
+        mme_ckpt.CheckpointLoader.register_scheme(
+            prefixes='', loader=load_from_local, force=True)
+    if 'http' not in _ORIGINAL_LOADERS:
+        original = _ORIGINAL_LOADERS['http'] = mme_ckpt.load_from_http
+
+        @functools.wraps(original)
+        def load_from_http(filename, map_location=None, _original=original,
+                           **kw):
             return safe_torch_load(
                 filename, map_location,
                 loader=lambda f, m: _original(f, map_location=m, **kw))
 
         mme_ckpt.CheckpointLoader.register_scheme(
-            prefixes=prefixes, loader=wrapped, force=True)
+            prefixes=('http://', 'https://'), loader=load_from_http,
+            force=True)
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -564,8 +577,8 @@ def load_pretrained(model: torch.nn.Module,
 
     Args:
         model (nn.Module): the module to fill.
-        checkpoint (str): path or URL (loaded through mmengine, hence with
-            :func:`safe_torch_load`).
+        checkpoint (str): path (read with :func:`safe_torch_load`, on any
+            mmengine) or URL (through mmengine's loaders).
         prefix (str, optional): keep only keys under this prefix (e.g.
             ``'backbone.'`` for a detector checkpoint), with it stripped.
         convert (callable, optional): maps checkpoint keys to the model's
@@ -579,7 +592,11 @@ def load_pretrained(model: torch.nn.Module,
     Returns:
         tuple[list[str], list[str]]: missing and unexpected keys.
     """
-    ckpt = mme_ckpt.CheckpointLoader.load_checkpoint(checkpoint, map_location)
+    if '://' in checkpoint:  # mmengine's schemes (http, torchvision, ...)
+        ckpt = mme_ckpt.CheckpointLoader.load_checkpoint(checkpoint,
+                                                         map_location)
+    else:  # never through a loader that may retry without restrictions
+        ckpt = safe_torch_load(osp.expanduser(checkpoint), map_location)
     state_dict = extract_state_dict(ckpt, checkpoint)
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'

@@ -14,6 +14,7 @@ mmengine reads a config's ``_base_`` before its ``custom_imports`` run, so
 this cannot come from the config itself. Importing mmplug does not do it:
 it changes mmengine's ``Config`` for the whole process.
 """
+import importlib.util
 import inspect
 import os
 import os.path as osp
@@ -55,6 +56,23 @@ def find_config(name: str) -> Optional[str]:
     return found[0] if len(found) == 1 else None
 
 
+def _module_cfg_path(module: str, rel_path: str) -> Optional[str]:
+    """The file ``.mim/configs/<rel_path>`` of the importable ``module``, or
+    None.
+
+    mmengine finds ``mmseg::PATH`` through the distribution ``mmsegmentation``
+    (its ``MODULE2PACKAGE`` table); the maintained fork's mmseg is the
+    distribution ``onedl-mmsegmentation``, which that lookup misses
+    ("mmsegmentation is not installed"), though ``mmseg`` imports and ships
+    its configs as OpenMMLab's does.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return None
+    path = osp.join(osp.dirname(spec.origin), '.mim', 'configs', rel_path)
+    return path if osp.isfile(path) else None
+
+
 def _mmplug_cfg_path(original: Callable) -> Callable:
     """``Config._get_cfg_path`` resolving ``mmplug::PATH`` to
     ``CONFIG_DIR/PATH`` with no scope, other paths as ``original`` does."""
@@ -63,7 +81,13 @@ def _mmplug_cfg_path(original: Callable) -> Callable:
                       filename: str) -> Tuple[str, Optional[str]]:
         package, sep, rel_path = cfg_path.partition('::')
         if not (sep and package == 'mmplug'):
-            return original(cfg_path, filename)
+            try:
+                return original(cfg_path, filename)
+            except ModuleNotFoundError:
+                path = _module_cfg_path(package, rel_path) if sep else None
+                if path is None:
+                    raise
+                return path, package
         path = osp.join(CONFIG_DIR, rel_path)
         if not osp.isfile(path):
             raise FileNotFoundError(

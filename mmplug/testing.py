@@ -6,9 +6,14 @@ import sys
 import time
 import types
 import uuid
-from typing import (Callable, Dict, List, NamedTuple, Optional, Tuple,
-                    Union)
+from typing import (TYPE_CHECKING, Callable, Dict, List, NamedTuple,
+                    Optional, Tuple, Union)
 from unittest import mock
+
+if TYPE_CHECKING:  # imported where used: this module imports nothing heavy
+    import subprocess
+
+    import torch
 
 
 def import_mmpretrain_models() -> None:

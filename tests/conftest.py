@@ -9,6 +9,15 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 
+@pytest.fixture(scope='session', autouse=True)
+def config_prefixes():
+    """``mmplug::`` config bases, and ``mmseg::`` ones on the maintained
+    fork of mmengine (whose own lookup misses its mmseg), as mmplug's
+    tools read configs."""
+    from mmplug.mim import register_config_prefix
+    register_config_prefix()
+
+
 @pytest.fixture(scope='session')
 def repo_root() -> str:
     return REPO

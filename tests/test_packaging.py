@@ -150,3 +150,23 @@ def test_mmdet_train_tool_needs_the_one_line_workaround(elsewhere):
     # mmdet's tool read the config, built the runner and reached the data
     assert 'instances_train2017.json' in res.stderr
     assert "'mmplug.models'" not in res.stderr  # custom_imports worked
+
+
+def test_package_prefix_found_in_its_module_where_mmengine_misses_it():
+    """On the maintained fork, mmengine looks ``mmseg::`` up under the
+    distribution name ``mmsegmentation`` and misses ``onedl-mmsegmentation``;
+    mmplug's lookup then finds the config in the importable module."""
+    import mmseg
+
+    from mmplug.mim import _mmplug_cfg_path
+
+    def misses(cfg_path, filename):
+        raise ModuleNotFoundError('mmsegmentation is not installed.')
+
+    lookup = _mmplug_cfg_path(misses)
+    path, scope = lookup('mmseg::_base_/default_runtime.py', 'mine.py')
+    assert scope == 'mmseg' and path == osp.join(
+        osp.dirname(mmseg.__file__), '.mim', 'configs', '_base_',
+        'default_runtime.py')
+    with pytest.raises(ModuleNotFoundError):
+        lookup('mmnothing::_base_/default_runtime.py', 'mine.py')

@@ -18,7 +18,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 
 def name(obj):
-    return f'{getattr(obj, "__module__", "")}.{getattr(obj, "__qualname__", repr(obj))}'
+    qualname = getattr(obj, '__qualname__', repr(obj))
+    return f'{getattr(obj, "__module__", "")}.{qualname}'
 
 
 def snapshot():

@@ -8,14 +8,18 @@
 # launcher) or, with --slurm, Slurm jobs of GPUS GPUs. --cfg-options go to
 # the check, training and testing; other options to train.py only.
 # Leaves WORK_DIR/reproduction.txt (default WORK_DIR:
-# work_dirs/reproduce/<config name>). Exit status: check_reproduction.py's
-# (0 reproduced, 1 not, 2 bad input), or the failing step's.
+# work_dirs/reproduce/<config name>): the command with every override it
+# was given, then check_reproduction.py's report (the setting against the
+# paper's, tolerances and their sources, the table, the verdict). Exit
+# status: check_reproduction.py's (0 REPRODUCED, 1 NOT REPRODUCED, 2 bad
+# input, 3 NOT COMPARABLE or NOT CHECKED), or the failing step's.
 # Env: PYTHON (python), PORT (29500), GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS.
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
+COMMAND="tools/reproduce.sh $*"
 CONFIG=$1
 GPUS=$2
 shift 2
@@ -84,6 +88,8 @@ check=$("$PYTHON" "$HERE/analysis_tools/check_reproduction.py" "$WORK_DIR" \
   --config "$CONFIG" "${TTA[@]}" "${CHECK_ARGS[@]}") || status=$?
 {
   echo "Reproduction of $CONFIG ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  echo "Command: $COMMAND"
+  echo "Overrides: --cfg-options ${CFG_OPTIONS[*]:-none}; train.py options: ${TRAIN_ARGS[*]:-none}"
   echo "GPUs: $GPUS${PARTITION:+ (Slurm partition $PARTITION)}"
   echo "Training: $train_s s, checkpoint $CHECKPOINT"
   echo "Testing: $test_s s"

@@ -1,7 +1,7 @@
-# Baseline: mask-rcnn_parc-convnext-xt_fpn_1x_coco with the plain ConvNeXt-XT of
-# mmpretrain (as mmdet's and mmseg's ConvNeXt configs build it) instead of
-# ParC-ConvNeXt; everything else equal. Needs mmpretrain.models to import
-# (it requires torchvision).
+# Baseline: mask-rcnn_parc-convnext-xt_fpn_1x_coco with the plain ConvNeXt-XT
+# of mmpretrain (as mmdet's and mmseg's ConvNeXt configs build it) instead of
+# ParC-ConvNeXt; everything else equal. Needs mmpretrain.models to import (it
+# requires torchvision).
 _base_ = ['./mask-rcnn_parc-convnext-xt_fpn_1x_coco.py',
           '../_base_/models/convnext-xt.py']
 custom_imports = _base_.pop('mmpretrain_imports')

@@ -1,7 +1,7 @@
-# Baseline: upernet_parc-convnext-t_8xb2-160k_ade20k-512x512 with the plain ConvNeXt-T of
-# mmpretrain (as mmdet's and mmseg's ConvNeXt configs build it) instead of
-# ParC-ConvNeXt; everything else equal. Needs mmpretrain.models to import
-# (it requires torchvision).
+# Baseline: upernet_parc-convnext-t_8xb2-160k_ade20k-512x512 with the plain
+# ConvNeXt-T of mmpretrain (as mmdet's and mmseg's ConvNeXt configs build it)
+# instead of ParC-ConvNeXt; everything else equal. Needs mmpretrain.models to
+# import (it requires torchvision).
 _base_ = ['./upernet_parc-convnext-t_8xb2-160k_ade20k-512x512.py',
           '../_base_/models/convnext-t.py']
 custom_imports = _base_.pop('mmpretrain_imports')

@@ -33,6 +33,23 @@ compared. The rule, applied to the traced graph, is:
 In the analyzer's ``by_operator()`` counters attention products appear as
 ``attention.<op>`` (``attention.matmul``, ``attention.sdpa``, ...) and the
 others under mmengine's usual names (``matmul``, ``conv``, ``linear``...).
+
+The papers' convention
+----------------------
+The detection and segmentation papers of 2020-2023 counted FLOPs with mmcv
+1.x's ``get_flops`` (or ptflops), on mmdet 2.x's / mmseg 0.x's
+``forward_dummy``:
+
+* module FLOPs only: products between two activations (attention) are not
+  counted;
+* two-stage detectors: 1000 random proposals through the bbox head(s) and
+  the first 100 of them through the mask head(s), every stage of a Cascade
+  head on the same proposals (mmdet 3.x's ``mode='tensor'`` forward runs the
+  RPN's proposals, up to 1000, and a Cascade head's masks on every one of
+  them, three times).
+
+:func:`papers_flops` counts in that convention; :func:`get_flops` reports
+both (``flops_papers`` beside the full ``flops``).
 """
 import copy
 import os
@@ -245,10 +262,6 @@ class _InputDependence:
         self.num_inputs = num_inputs
         self._memo: Dict[int, bool] = {}
 
-    def reset(self) -> None:
-        """Forget the graph: value ids are only unique within one trace."""
-        self._memo.clear()
-
     def __call__(self, value: Any) -> bool:
         memo = self._memo
         stack = [value]
@@ -324,20 +337,6 @@ def _sdpa_handle(inputs: List[Any], outputs: List[Any]) -> Counter:
     return Counter({ATTENTION_PREFIX + 'sdpa': sdpa_flop_jit(inputs, outputs)})
 
 
-class _AttentionFlopAnalyzer(FlopAnalyzer):
-    """:class:`FlopAnalyzer` that resets the operand memo on each trace."""
-
-    def __init__(self, model: nn.Module, inputs: Any,
-                 depends_on_input: _InputDependence) -> None:
-        super().__init__(model, inputs)
-        self._depends_on_input = depends_on_input
-
-    def _analyze(self) -> Any:
-        if self._stats is None:  # a new trace is about to be made
-            self._depends_on_input.reset()
-        return super()._analyze()
-
-
 def flop_analyzer(model: nn.Module,
                   inputs: Union[Tensor, Tuple[Tensor, ...]]) -> FlopAnalyzer:
     """mmengine's :class:`FlopAnalyzer` that also counts SDPA and files
@@ -361,7 +360,9 @@ def flop_analyzer(model: nn.Module,
         'aten::bmm': ('bmm', bmm_flop_jit),
         'aten::einsum': ('einsum', einsum_flop_jit),
     }
-    analyzer = _AttentionFlopAnalyzer(model, inputs, depends_on_input)
+    # one analyzer, one trace: its handles are set before anything is
+    # traced, so the operand memo never outlives the graph it describes
+    analyzer = FlopAnalyzer(model, inputs)
     for name, (op, count) in products.items():
         analyzer.set_op_handle(name,
                                _product_handle(op, count, depends_on_input))
@@ -391,7 +392,10 @@ def _params(model: nn.Module) -> Tuple[int, Dict[str, int]]:
     return count[''], {name: count[name] for name in _children(model)}
 
 
-def get_flops(cfg: Config, shape: ShapeLike = None, seed: int = 0) -> dict:
+def get_flops(cfg: Config,
+              shape: ShapeLike = None,
+              seed: int = 0,
+              papers: bool = False) -> dict:
     """Parameters and FLOPs (1 multiply-add = 1 FLOP) of a config's model.
 
     Counts ``model(inputs, data_samples, mode='tensor')`` on one image (see
@@ -406,6 +410,10 @@ def get_flops(cfg: Config, shape: ShapeLike = None, seed: int = 0) -> dict:
             800x1280 (det) or 512x2048 (seg). Detection pads it to a
             multiple of 32.
         seed (int): seed of the random weights and image. Defaults to 0.
+        papers (bool): also count in the papers' convention
+            (``flops_papers``; for two-stage detectors, one more trace: of
+            the RoI heads on mmdet 2.x's dummy proposals). Defaults to
+            False.
 
     Returns:
         dict: with keys
@@ -425,6 +433,8 @@ def get_flops(cfg: Config, shape: ShapeLike = None, seed: int = 0) -> dict:
         - ``attention_flops`` (int) and ``attention_flops_by_module``
           (dict): the attention products alone.
         - ``flops_without_attention`` (int): ``flops - attention_flops``.
+        - ``flops_papers`` (int, with ``papers=True``): the papers'
+          convention (:func:`papers_flops`).
         - ``flops_by_operator`` (dict): per op type.
         - ``uncounted_ops`` (dict): op name -> occurrences for ops traced but
           not counted (mmengine's ``unsupported_ops()``, e.g. mmcv's
@@ -442,7 +452,7 @@ def get_flops(cfg: Config, shape: ShapeLike = None, seed: int = 0) -> dict:
     attention = attention_flops(analyzer)
     params, params_by_module = _params(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return dict(
+    result = dict(
         task=task_of(cfg),
         input_shape=tuple(inputs.shape),
         params=params,
@@ -462,6 +472,125 @@ def get_flops(cfg: Config, shape: ShapeLike = None, seed: int = 0) -> dict:
         },
         uncounted_ops=dict(sorted(analyzer.unsupported_ops().items())),
     )
+    if papers:
+        result['flops_papers'] = papers_flops(cfg, shape, seed, full=result)
+    return result
+
+
+#: mmdet 2.x ``forward_dummy``: proposals through the bbox heads, and how
+#: many of them go through the mask heads.
+DUMMY_PROPOSALS = 1000
+DUMMY_MASK_PROPOSALS = 100
+
+
+def _is_two_stage(cfg: Config) -> bool:
+    """Whether a config's model is a two-stage detector (RPN + RoI head)."""
+    return bool(cfg.model.get('rpn_head') and cfg.model.get('roi_head'))
+
+
+class _DummyRoIHeads(nn.Module):
+    """The RoI heads of mmdet 2.x's ``forward_dummy`` on mmdet 3.x:
+    :data:`DUMMY_PROPOSALS` fixed proposals through the bbox head of every
+    stage, the first :data:`DUMMY_MASK_PROPOSALS` of them through the mask
+    head of every stage (a Cascade head's stages all take the same
+    proposals, as in mmdet 2.x).
+
+    The heads' FLOPs do not depend on the size of the feature maps (RoIAlign
+    samples a fixed grid from them), so the maps may come from a small image.
+
+    Args:
+        roi_head (nn.Module): an mmdet 3.x ``StandardRoIHead`` or
+            ``CascadeRoIHead``.
+        image_size (tuple[int, int]): (H, W) the proposals lie in.
+        seed (int): seed of the proposals' coordinates.
+    """
+
+    def __init__(self, roi_head: nn.Module, image_size: Tuple[int, int],
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.roi_head = roi_head
+        generator = torch.Generator().manual_seed(seed)
+        h, w = image_size
+        xy = torch.rand(DUMMY_PROPOSALS, 2, generator=generator)
+        wh = torch.rand(DUMMY_PROPOSALS, 2, generator=generator)
+        scale = torch.tensor([w, h], dtype=torch.float32)
+        top_left = xy * scale * 0.75
+        boxes = torch.cat([top_left, top_left + (0.05 + wh * 0.2) * scale], 1)
+        index = torch.zeros(DUMMY_PROPOSALS, 1)
+        device = next(roi_head.parameters()).device
+        # (n, 5): batch index, x1, y1, x2, y2 (what mmdet's bbox2roi gives)
+        self.rois = torch.cat([index, boxes], 1).to(device)
+
+    def forward(self, *x: Tensor) -> Tuple[Tensor, ...]:
+        """Run the heads on the neck's maps ``x``, each (1, C, H_i, W_i)."""
+        head = self.roi_head
+        rois, mask_rois = self.rois, self.rois[:DUMMY_MASK_PROPOSALS]
+        stages = list(range(head.num_stages)) if hasattr(
+            head, 'num_stages') else [None]
+        outs = []
+        for stage in stages:
+            args = (x, rois) if stage is None else (stage, x, rois)
+            result = head._bbox_forward(*args)
+            outs += [result['cls_score'], result['bbox_pred']]
+        if getattr(head, 'with_mask', False):
+            for stage in stages:
+                args = (x, mask_rois) if stage is None else (stage, x,
+                                                             mask_rois)
+                outs.append(head._mask_forward(*args)['mask_preds'])
+        return tuple(outs)
+
+
+#: Image size whose maps feed :class:`_DummyRoIHeads` (any size gives the
+#: same FLOPs).
+_DUMMY_IMAGE = (256, 256)
+
+
+def dummy_roi_flops(cfg: Config, seed: int = 0) -> Tuple[int, int]:
+    """FLOPs and attention FLOPs of a two-stage detector's RoI heads in
+    mmdet 2.x's ``forward_dummy`` (:class:`_DummyRoIHeads`)."""
+    with _seeded(seed):
+        model = build_model(cfg, drop_auxiliary_head=True)
+    inputs, _ = dummy_inputs(cfg, model, _DUMMY_IMAGE, seed=seed)
+    with torch.no_grad():
+        feats = tuple(model.extract_feat(inputs))
+    heads = _DummyRoIHeads(model.roi_head, tuple(inputs.shape[-2:]),
+                           seed).eval()
+    analyzer = flop_analyzer(heads, feats)
+    with torch.no_grad():
+        total = int(analyzer.total())
+    return total, attention_flops(analyzer)
+
+
+def papers_flops(cfg: Config,
+                 shape: ShapeLike = None,
+                 seed: int = 0,
+                 full: Optional[dict] = None) -> int:
+    """FLOPs in the papers' convention (see the module docstring).
+
+    The full count of :func:`get_flops` without the attention products;
+    for two-stage detectors, with the RoI heads counted on mmdet 2.x's
+    dummy proposals (:func:`dummy_roi_flops`) instead of the RPN's.
+
+    Args:
+        cfg (Config): an mmdet or mmseg config.
+        shape (int | Sequence[int], optional): image ``(H, W)``, as for
+            :func:`get_flops`.
+        seed (int): seed of the random weights, image and proposals.
+        full (dict, optional): :func:`get_flops`'s result for the same
+            ``cfg``, ``shape`` and ``seed`` (computed if not given).
+
+    Returns:
+        int: the FLOPs (1 multiply-add = 1 FLOP).
+    """
+    if full is None:
+        full = get_flops(cfg, shape, seed, papers=False)
+    flops = int(full['flops_without_attention'])
+    if _is_two_stage(cfg):
+        roi = full['flops_by_module']['roi_head'] - \
+            full['attention_flops_by_module']['roi_head']
+        dummy, dummy_attention = dummy_roi_flops(cfg, seed)
+        flops += dummy - dummy_attention - roi
+    return flops
 
 
 # --------------------------------------------------------------------------

@@ -7,8 +7,6 @@ import sys
 import warnings
 from typing import Any, Iterator, List, Optional
 
-from mmengine.config import DictAction
-
 from mmplug.errors import ConfigError, UserError
 
 # mmengine 0.10.7 resolves `mmdet::`/`mmseg::` bases through pkg_resources,
@@ -137,27 +135,41 @@ def parse_option_value(text: str) -> Any:
     parts = _top_level_parts(text)
     if len(parts) > 1:
         return [parse_option_value(p) for p in parts]
-    return DictAction._parse_int_float_bool(text)
+    return _scalar(text)
 
 
-class CfgOptionsAction(DictAction):
-    """mmengine's ``DictAction`` that reports an option without ``=`` as a
-    usage error instead of a traceback, and reads values with
-    :func:`parse_option_value` (spaces kept, quoted texts literal)."""
+def _scalar(text: str) -> Any:
+    """An int, a float, ``True``/``False`` (any case), ``None``, or the
+    text itself, as mmengine's ``DictAction`` reads a single value."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    if text.lower() in ('true', 'false'):
+        return text.lower() == 'true'
+    return None if text == 'None' else text
 
-    @staticmethod
-    def _parse_iterable(val: str) -> Any:
-        return parse_option_value(val)
+
+class CfgOptionsAction(argparse.Action):
+    """``--cfg-options key=value ...`` into a dict, as mmengine's
+    ``DictAction`` does, with values read by :func:`parse_option_value`
+    (spaces kept, quoted texts literal) and an option without ``=`` a
+    usage error instead of a traceback."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         bad = [v for v in values if '=' not in v]
         if bad:
             parser.error(f'{option_string} takes key=value pairs; got '
                          f'{" ".join(bad)!r} (e.g. train_cfg.max_epochs=2)')
-        try:
-            super().__call__(parser, namespace, values, option_string)
-        except (ValueError, AssertionError) as err:
-            parser.error(f'{option_string}: {err}')
+        options = dict(getattr(namespace, self.dest, None) or {})
+        for pair in values:
+            key, value = pair.split('=', maxsplit=1)
+            try:
+                options[key] = parse_option_value(value)
+            except ValueError as err:
+                parser.error(f'{option_string}: {err}')
+        setattr(namespace, self.dest, options)
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ import glob
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Callable, Dict, List, Optional, Union
+from typing import Callable, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
 from mmengine.model import BaseTTAModel, is_model_wrapper
@@ -229,8 +229,8 @@ class MMPlugRunner(Runner):
             filename, map_location=map_location)
         resuming = getattr(self, 'resuming', False)
         if resuming:
-            lacks = [k for k in RESUME_KEYS
-                     if not isinstance(checkpoint, dict) or k not in checkpoint]
+            lacks = [k for k in RESUME_KEYS if not isinstance(
+                checkpoint, dict) or k not in checkpoint]
             if lacks:
                 raise CheckpointError(
                     f'cannot resume from {filename!r}: it has no '

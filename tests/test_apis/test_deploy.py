@@ -100,8 +100,9 @@ def test_bad_requests(tmp_path):
 
 def test_export_tool(tmp_path):
     cfg = tmp_path / 'fpt.py'
+    base = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpt_demo.py')
     cfg.write_text(
-        f"_base_ = [{osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpt_demo.py')!r}]\n"
+        f"_base_ = [{base!r}]\n"
         f'model = dict(backbone=dict(_delete_=True, **{SMT!r}),\n'
         f"             neck=dict(in_channels={SMT_CHANNELS!r}, "
         "out_channels=8, gt_cfg=dict(window=3)))\n")

@@ -13,7 +13,8 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmplug.apis.cli import exit_on_user_error  # noqa: E402
 from mmplug.apis.convert import (convert_backbone_checkpoint,  # noqa: E402
