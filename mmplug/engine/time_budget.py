@@ -72,7 +72,7 @@ class TimeBudgetHook(Hook):
         runner.train_loop.stop_training = True
         self.stopped_at = done
         runner.logger.info(
-            f'TimeBudgetHook: {elapsed:.0f} s of the {self.budget_s:.0f} s '
+            f'TimeBudgetHook: {elapsed:.1f} s of the {self.budget_s:g} s '
             f'budget spent, training stops after iteration {done} of '
             f'{runner.max_iters}')
         if self.save_checkpoint and not self._by_epoch(runner):

@@ -1,0 +1,13 @@
+# Demo: Mask R-CNN with a shallow PyConvResNet (the PyConvResNet-50 widths
+# and pyramids, bottlenecks 1/1/2/1 per stage) on the synthetic demo data,
+# trained from scratch with the R-18 demo's recipe (SGD 0.02, 4 epochs);
+# BatchNorms trained.
+_base_ = ['./mask-rcnn_r18_fpn_demo.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmplug.PyConvResNet',
+        depths=(1, 1, 2, 1),
+        out_indices=(0, 1, 2, 3)),
+    neck=dict(in_channels=[256, 512, 1024, 2048]))
