@@ -19,6 +19,9 @@ VENV_onedl := .venv-onedl
 VENV ?= $(VENV_$(STACK))
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# pytest-xdist workers (one per core); files stay whole on one worker
+WORKERS ?= auto
+XDIST := -n $(WORKERS) --dist loadfile
 
 .PHONY: setup lint test test-fast test-compile demo clean-demo
 
@@ -29,13 +32,13 @@ lint: setup
 	$(PYTHON) -m ruff check .
 
 test: setup docs lint
-	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q $(XDIST) -m "not compile" $(PYTEST_ARGS)
 
 test-fast: setup lint
-	$(PYTHON) -m pytest -q -m "not e2e and not compile" $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q $(XDIST) -m "not e2e and not compile" $(PYTEST_ARGS)
 
 test-compile: setup
-	$(PYTHON) -m pytest -q -m compile $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q $(XDIST) -m compile $(PYTEST_ARGS)
 
 demo: setup
 	PYTHON=$(PYTHON) bash tools/run_demo.sh

@@ -51,6 +51,9 @@ CONVNEXT = osp.join(REPO,
                     'configs/demo/mask-rcnn_parc-convnext-xt_fpn_demo.py')
 R18 = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpn_demo.py')
 ADAMW = dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05)
+#: every ConvNeXt variant starts from the demo recipe with ConvNeXt's own
+#: LayerNorms (the demo configs train with BatchNorms: the 'bn' variant)
+LAYER_NORMS = {'model.backbone.norm_cfg': dict(type='LN2d', eps=1e-6)}
 
 #: name -> (base config, config overrides (mmengine dotted keys), what
 #: else changes: 'bn' swaps the LayerNorms of these parts of the backbone
@@ -58,8 +61,9 @@ ADAMW = dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05)
 #: iterations scaled to see the same images; 'warmup' warm-up
 #: iterations), description
 VARIANTS: Dict[str, tuple] = {
-    'demo': (CONVNEXT, {}, {}, 'ParC-ConvNeXt-XT, the demo recipe: AdamW '
-             '1e-3, layer scale 1.0, drop path 0.1, warm-up 20, batch 4'),
+    'demo': (CONVNEXT, {}, {}, 'ParC-ConvNeXt-XT with its LayerNorms, the '
+             'demo recipe: AdamW 1e-3, layer scale 1.0, drop path 0.1, '
+             'warm-up 20, batch 4'),
     'no-clip': (CONVNEXT, {'optim_wrapper.clip_grad': None}, {},
                 'no gradient clipping (the demo clips the total norm at 10)'),
     'ls-1e-6': (CONVNEXT, {'model.backbone.layer_scale_init_value': 1e-6},
@@ -74,8 +78,13 @@ VARIANTS: Dict[str, tuple] = {
                    'warm-up over 200 iterations instead of 20'),
     'batch-8': (CONVNEXT, {}, {'batch': 8}, 'batch 8 (half the iterations)'),
     'batch-2': (CONVNEXT, {}, {'batch': 2}, 'batch 2 (twice the iterations)'),
-    'bn': (CONVNEXT, {}, {'bn': ('stem', 'down', 'blocks', 'out')},
-           'every backbone LayerNorm replaced by a BatchNorm'),
+    'bn': (CONVNEXT, {'model.backbone.norm_cfg': dict(type='BN')}, {},
+           'every backbone LayerNorm replaced by a BatchNorm (the demo '
+           'configs\' norm_cfg)'),
+    'ln-eps-1e-2': (CONVNEXT, {'model.backbone.norm_cfg.eps': 1e-2}, {},
+                    'LayerNorm eps 1e-2 instead of 1e-6 (a position whose '
+                    'channels barely vary is amplified at most 10x, not '
+                    '1000x)'),
     'bn-stem': (CONVNEXT, {}, {'bn': ('stem', )},
                 'BatchNorm for the stem\'s LayerNorm only'),
     'bn-down': (CONVNEXT, {}, {'bn': ('down', )},
@@ -127,7 +136,7 @@ GROUPS = ['stem', 'stage1', 'stage2', 'stage3', 'stage4', 'neck', 'heads']
 
 
 # ---------------------------------------------------------------------------
-# Swapping LayerNorm for BatchNorm (the 'bn' variant)
+# Swapping LayerNorm for BatchNorm (the partial 'bn-*' variants)
 # ---------------------------------------------------------------------------
 class ChannelsLastBN(nn.BatchNorm2d):
     """A BatchNorm over the last dimension of an (N, H, W, C) tensor, to
@@ -317,6 +326,8 @@ def variant_config(name: str, iters: int, work_dir: str):
     from mmplug.apis.config import load_config
     base, overrides, extra, _ = VARIANTS[name]
     cfg = load_config(base)
+    if base == CONVNEXT:
+        cfg.merge_from_dict(copy.deepcopy(LAYER_NORMS))
     cfg.merge_from_dict(copy.deepcopy(overrides))
     batch = extra.get('batch', cfg.train_dataloader.batch_size)
     iters = max(1, round(iters * cfg.train_dataloader.batch_size / batch))

@@ -1,4 +1,5 @@
 """Shared fixtures: the repo root and small demo datasets."""
+import os
 import os.path as osp
 import warnings
 
@@ -7,6 +8,16 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
+    # pytest-xdist workers (make test: one per core) share the cores: each
+    # runs torch, and the tools its tests start, on its share of them
+    _threads = max(1, (os.cpu_count() or 1) //
+                   int(os.environ['PYTEST_XDIST_WORKER_COUNT']))
+    os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = \
+        str(_threads)
+    import torch
+    torch.set_num_threads(_threads)
 
 
 @pytest.fixture(scope='session', autouse=True)

@@ -22,6 +22,8 @@ import torch
 from mmplug.testing import (SMALL_BACKBONES, SMALL_NECKS,
                             registered_backbones, registered_necks)
 
+pytestmark = pytest.mark.e2e
+
 SIZE, ITERS, LR = 48, 25, 3e-3
 #: the smallest fall of the loss, (first - mean of the last 3) / first
 LOSS_FALL = 0.25
@@ -143,7 +145,6 @@ def test_every_family_has_a_learning_check():
         set(registered_necks())
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize('family', sorted(FAMILIES))
 def test_family_learns(family, batch):
     losses = train_alone(family, batch)
@@ -155,7 +156,6 @@ def test_family_learns(family, batch):
         f'{LOSS_FALL:.0%} expected)')
 
 
-@pytest.mark.e2e
 def test_the_check_fails_when_nothing_learns(batch):
     # the same run at lr 0: the family does not change, nor does the loss
     losses = train_alone('mmplug.DCAFPN', batch, lr=0.)

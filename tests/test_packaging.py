@@ -15,6 +15,8 @@ from mmplug.mim import (CONFIG_DIR, MIM_DIR, MODEL_INDEX,
                         register_config_prefix)
 from mmplug.testing import run_tool
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 R18 = 'mask_rcnn/mask-rcnn_r18_fpn_1x_coco.py'
 

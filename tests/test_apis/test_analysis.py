@@ -206,6 +206,7 @@ def test_benchmark_rejects_missing_neck(seg_cfg):
 # --------------------------------------------------------------------------
 # CLIs
 # --------------------------------------------------------------------------
+@pytest.mark.e2e
 @pytest.mark.parametrize('tool', ['get_flops.py', 'benchmark.py'])
 def test_cli_help(tool):
     script = osp.join(ROOT, 'tools', 'analysis_tools', tool)

@@ -98,6 +98,7 @@ def test_bad_requests(tmp_path):
                     shape=(45, 61))
 
 
+@pytest.mark.e2e
 def test_export_tool(tmp_path):
     cfg = tmp_path / 'fpt.py'
     base = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpt_demo.py')

@@ -3,6 +3,7 @@ two command lines, on tiny models."""
 import glob
 import importlib.util
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -196,8 +197,9 @@ def test_visualize_erf_tool(tiny_smt_config, demo_root, tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.count('random init') == 2
     assert 'model.backbone.drop_path_rate=0.' in text
+    # a row per stage and model: stage, then four shares
     assert len([line for line in text.splitlines()
-                if line.strip()[:1] in '1234' and '.' in line]) == 8
+                if re.fullmatch(r'\s*[1-4](\s+[01]\.\d{3}){4}', line)]) == 8
     h, w = _png_size(out)
     assert h > 200 and w > 400
 

@@ -9,6 +9,8 @@ import pytest
 
 from mmplug.testing import registered_backbones, run_tool
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO, 'benchmarks', 'gpu_check.py')
 CASES = ['fp32', 'fp16', 'bf16', 'cl-fp32', 'cl-bf16', 'compiled']

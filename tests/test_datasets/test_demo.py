@@ -352,6 +352,7 @@ def _run_cli(*args, cwd):
                           timeout=120)
 
 
+@pytest.mark.e2e
 def test_cli_help():
     proc = _run_cli('--help', cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr
@@ -360,6 +361,7 @@ def test_cli_help():
         assert option in proc.stdout
 
 
+@pytest.mark.e2e
 def test_cli_generates(tmp_path):
     # run from another folder: the script must find mmplug by itself
     out = tmp_path / 'cli_out'

@@ -145,6 +145,7 @@ with train_lock(sys.argv[1]):
 '''
 
 
+@pytest.mark.e2e
 def test_one_training_run_per_work_dir(tmp_path):
     holder = subprocess.Popen([sys.executable, '-c', HOLDER, str(tmp_path),
                                'tools/train.py', 'mine.py'],

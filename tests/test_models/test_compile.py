@@ -2,11 +2,11 @@
 break, in training and eval mode, and the compiled model computes what the
 eager one does (outputs and gradients, fp32).
 
-The main suite compiles with ``backend='aot_eager'`` (dynamo's graph and
+Every case carries the ``compile`` marker and runs in its own target
+(``make test-compile``): with ``backend='aot_eager'`` (dynamo's graph and
 AOT autograd's forward/backward split, run by eager kernels: seconds per
-model); the same cases with inductor, which generates and builds C++
-kernels (10-40 s per model on 2 cores), carry the ``compile`` marker and run
-in their own target (``make test-compile``).
+model) and with inductor, which generates and builds C++ kernels (10-40 s
+per model on 2 cores).
 """
 import copy
 
@@ -19,7 +19,8 @@ from mmplug.testing import (build_small, forward_backward,
                             small_inputs)
 
 MODELS = registered_backbones() + registered_necks()
-BACKENDS = ['aot_eager', pytest.param('inductor', marks=pytest.mark.compile)]
+BACKENDS = ['aot_eager', 'inductor']
+pytestmark = pytest.mark.compile
 #: compiled vs eager, fp32: relative to the largest magnitude (at least 1)
 #: of each output, and of all parameter gradients together
 TOL = 1e-5
@@ -107,7 +108,6 @@ def test_compiled_equals_eager(name, backend, request):
         assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
 
-@pytest.mark.compile
 def test_dca_se_message_chain_inductor():
     """Two connected DCA-SE attentions, the first one's message going
     through the second one's ``att_fc``, as between DCA-ResNet's stages.

@@ -15,6 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
+pytestmark = pytest.mark.e2e
+
 # ------------------------------------------------------------------ files
 
 

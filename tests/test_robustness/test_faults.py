@@ -19,6 +19,8 @@ import sys
 import pytest
 import torch
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HELPERS = osp.join(REPO, 'tests', 'helpers')
 TRAIN = 'tools/train.py'

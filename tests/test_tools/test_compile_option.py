@@ -8,6 +8,8 @@ import torch
 
 from mmplug.testing import SMALL_BACKBONES, TINY_DET, run_tool
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 DET_DEMO = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpn_demo.py')
@@ -59,6 +61,7 @@ def check_compiled_run(log, state, eager_state, backend, tol):
                                    msg=lambda m: f'{key}: {m}')
 
 
+@pytest.mark.compile
 def test_compile_option_aot_eager(det_config, eager_run, tmp_path):
     log, state = train(det_config, tmp_path, 'compile.backend=aot_eager')
     check_compiled_run(log, state, eager_run[1], 'aot_eager', 1e-6)

@@ -20,6 +20,8 @@ from mmplug.apis.reproduction import (AP_TOLERANCE, DEFAULT_TOLERANCE_SOURCE,
                                       read_metrics, tolerances, world_size)
 from mmplug.testing import run_tool
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
 DET_DEMO = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpn_demo.py')
@@ -99,7 +101,6 @@ train_cfg = dict(max_epochs=1, val_interval=1, val_begin=1)
     return config, work_dir, tmp, res
 
 
-@pytest.mark.e2e
 def test_reproduce_records_the_setting_and_ends_with_the_table(reproduced):
     _, work_dir, _, res = reproduced
     out = res.stdout + res.stderr
@@ -128,7 +129,6 @@ def test_reproduce_records_the_setting_and_ends_with_the_table(reproduced):
     assert report in res.stdout  # printed too
 
 
-@pytest.mark.e2e
 def test_reproduce_with_a_wrong_expected_number_exits_1(reproduced):
     config, work_dir, tmp, _ = reproduced
     index = model_index(tmp / 'wrong', config, 40.0, 0.0, tolerance=2.5)
@@ -146,7 +146,6 @@ def test_reproduce_with_a_wrong_expected_number_exits_1(reproduced):
     assert 'NOT REPRODUCED: 1 of 2 metrics within tolerance' in report
 
 
-@pytest.mark.e2e
 def test_another_setting_is_not_comparable(reproduced):
     """The run against the shipped demo config (160 / 40 images, 4 epochs,
     1 process x 4 images) and against the papers' SMT-S Mask R-CNN 1x
@@ -179,7 +178,6 @@ def test_another_setting_is_not_comparable(reproduced):
     assert 'NOT COMPARABLE' in out
 
 
-@pytest.mark.e2e
 def test_metrics_of_test_and_validation(reproduced):
     _, work_dir, tmp, _ = reproduced
     metrics, source = read_metrics(work_dir)
@@ -200,7 +198,6 @@ def test_metrics_of_test_and_validation(reproduced):
     assert 2 in [world_size(r) for r in runs]
 
 
-@pytest.mark.e2e
 def test_check_reproduction_user_errors(reproduced, tmp_path):
     _, work_dir, tmp, _ = reproduced
     index = str(tmp / 'index' / 'model-index.yml')

@@ -17,6 +17,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
@@ -44,6 +45,9 @@ class ConvNeXtBlock(nn.Module):
         parc_kernel (int, optional): meta kernel length of a ParC block.
         impl (str): ParC implementation.
         with_cp (bool): activation checkpointing.
+        norm_cfg (dict): the norm after the mixer: the default channels
+            LayerNorm runs on channels-last tokens, any other norm
+            (:func:`build_convnext_norm`) on the (N, C, H, W) map.
     """
 
     def __init__(self,
@@ -52,13 +56,16 @@ class ConvNeXtBlock(nn.Module):
                  layer_scale_init_value: float = 1e-6,
                  parc_kernel: Optional[int] = None,
                  impl: str = 'auto',
-                 with_cp: bool = False):
+                 with_cp: bool = False,
+                 norm_cfg: dict = dict(type='LN2d', eps=1e-6)):
         super().__init__()
         if parc_kernel:
             self.parc = ParCMixer(dim, parc_kernel, impl)
         else:
             self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.norm_channels_last = norm_cfg['type'] == 'LN2d'
+        self.norm = nn.LayerNorm(dim, eps=norm_cfg.get('eps', 1e-6)) \
+            if self.norm_channels_last else build_convnext_norm(norm_cfg, dim)
         self.pwconv1 = nn.Linear(dim, 4 * dim)
         self.act = nn.GELU()
         self.pwconv2 = nn.Linear(4 * dim, dim)
@@ -74,8 +81,9 @@ class ConvNeXtBlock(nn.Module):
 
     def _inner_forward(self, x: Tensor) -> Tensor:
         y = self.parc(x) if self.is_parc else self.dwconv(x)
-        y = self.pwconv2(self.act(self.pwconv1(self.norm(
-            y.permute(0, 2, 3, 1)))))
+        y = self.norm(y.permute(0, 2, 3, 1)) if self.norm_channels_last \
+            else self.norm(y).permute(0, 2, 3, 1)
+        y = self.pwconv2(self.act(self.pwconv1(y)))
         if self.gamma is not None:
             y = self.gamma * y
         return x + self.drop_path(y.permute(0, 3, 1, 2))
@@ -83,6 +91,24 @@ class ConvNeXtBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C, H, W)."""
         return checkpoint_if(self.with_cp, self._inner_forward, x)
+
+
+def build_convnext_norm(norm_cfg: dict, channels: int) -> nn.Module:
+    """A norm over the channels of an (N, C, H, W) map: ``type='LN2d'``
+    (ConvNeXt's channels-first LayerNorm, :class:`LayerNorm2d`), or any
+    norm of mmcv's :func:`~mmcv.cnn.build_norm_layer` (``'BN'``, ``'GN'``,
+    ``'SyncBN'``...).
+
+    Example:
+        >>> type(build_convnext_norm(dict(type='BN'), 8)).__name__
+        'BatchNorm2d'
+        >>> build_convnext_norm(dict(type='LN2d', eps=1e-6), 8).eps
+        1e-06
+    """
+    cfg = dict(norm_cfg)
+    if cfg.pop('type') == 'LN2d':
+        return LayerNorm2d(channels, **cfg)
+    return build_norm_layer(norm_cfg, channels)[1]
 
 
 class Downsample(nn.Sequential):
@@ -176,6 +202,12 @@ class ParCConvNeXt(BaseBackbone):
             all blocks.
         layer_scale_init_value (float): initial ``gamma``; 0 disables it.
             Defaults to 1e-6.
+        norm_cfg (dict): the stem's, downsampling layers', blocks' and
+            output norms: ConvNeXt's LayerNorm over channels (default,
+            ``dict(type='LN2d', eps=1e-6)``), or for example
+            ``dict(type='BN')`` (:func:`build_convnext_norm`; the demo
+            configs train from scratch with BatchNorms, which learn on the
+            small synthetic demo data where the LayerNorms do not).
         **kwargs: the backbone contract (``in_channels``, ``out_indices``,
             ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
             ``pretrained``, ``init_cfg``: :class:`BaseBackbone`);
@@ -211,6 +243,7 @@ class ParCConvNeXt(BaseBackbone):
                  impl: str = 'auto',
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-6,
+                 norm_cfg: dict = dict(type='LN2d', eps=1e-6),
                  **kwargs):
         super().__init__(**kwargs)
         self.arch = parse_arch(arch, self.arch_zoo, self.essential_keys,
@@ -232,19 +265,19 @@ class ParCConvNeXt(BaseBackbone):
             if i == 0:
                 self.downsample_layers.append(Downsample(
                     nn.Conv2d(self.in_channels, dims[0], 4, 4),
-                    LayerNorm2d(dims[0], eps=1e-6)))
+                    build_convnext_norm(norm_cfg, dims[0])))
             else:
                 self.downsample_layers.append(Downsample(
-                    LayerNorm2d(dims[i - 1], eps=1e-6),
+                    build_convnext_norm(norm_cfg, dims[i - 1]),
                     nn.Conv2d(dims[i - 1], dims[i], 2, 2)))
             kernel = pretrain_img_size // self.stage_strides[i]
             self.stages.append(nn.Sequential(*[
                 ConvNeXtBlock(
                     dims[i], dpr[sum(depths[:i]) + j], layer_scale_init_value,
                     kernel if self.is_parc_block(i, j) else None, impl,
-                    self.with_cp) for j in range(depths[i])
+                    self.with_cp, norm_cfg) for j in range(depths[i])
             ]))
-        self._add_out_norms(partial(LayerNorm2d, eps=1e-6))
+        self._add_out_norms(partial(build_convnext_norm, norm_cfg))
         self._build_classifier(dims[-1], name='head',
                                norm=partial(nn.LayerNorm, eps=1e-6))
         self._setup_freezing()

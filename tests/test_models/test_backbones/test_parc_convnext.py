@@ -256,6 +256,7 @@ TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
 DATA = osp.join(osp.dirname(__file__), '..', '..', 'data', 'official_keys')
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize('layout', ['public', 'research'])
 def test_converter_tool(tmp_path, layout):
     """The official public ParC-ConvNeXt-XT release; a detector checkpoint

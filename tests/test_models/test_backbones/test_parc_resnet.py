@@ -95,6 +95,7 @@ def test_plain_resnet_checkpoint(tmp_path):
                                plain.layer3[0].conv2.weight)
 
 
+@pytest.mark.e2e
 def test_converter_tool(tmp_path):
     """The official ParC-ResNet50 layout (``parc_H.gcc_conv.*``)."""
     data = osp.join(osp.dirname(__file__), '..', '..', 'data',

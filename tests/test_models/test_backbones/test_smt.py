@@ -119,6 +119,7 @@ TOOL = osp.join(osp.dirname(__file__), '..', '..', '..', 'tools',
                 'model_converters', 'smt_to_mmplug.py')
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize('detector', [False, True])
 def test_converter_tool(tmp_path, detector):
     """The official SMT-T release and an official mmdet-2.x SMT-S detector

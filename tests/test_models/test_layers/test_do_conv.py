@@ -127,6 +127,7 @@ def test_conv_cfg_in_mmcv_and_mmdet_resnet():
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.e2e
 def test_fold_tool(tmp_path):
     import os.path as osp
     import subprocess
