@@ -2,10 +2,11 @@
 #             STACK=onedl: the maintained fork (onedl-*) in .venv-onedl instead
 #             (every target below takes STACK, or VENV for another folder)
 # make test   set up, build the docs, then lint and run the test suite (all
-#             but the inductor cases)
+#             but the torch.compile cases) on every core (pytest-xdist)
 # make test-fast  set up, then lint and run the fast tier (no end-to-end
-#             runs, no inductor cases)
-# make test-compile  set up, then run the inductor (torch.compile) cases
+#             tests, no torch.compile cases)
+# make test-compile  set up, then run the torch.compile cases (aot_eager
+#             and inductor; one process, inductor builds use the cores)
 # make demo   set up, then generate the demo data, train and evaluate
 #             Mask R-CNN and UPerNet on it and draw predictions
 # make docs   set up, then build the documentation into docs/_build/html
@@ -38,7 +39,7 @@ test-fast: setup lint
 	$(PYTHON) -m pytest -q $(XDIST) -m "not e2e and not compile" $(PYTEST_ARGS)
 
 test-compile: setup
-	$(PYTHON) -m pytest -q $(XDIST) -m compile $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q -m compile $(PYTEST_ARGS)
 
 demo: setup
 	PYTHON=$(PYTHON) bash tools/run_demo.sh

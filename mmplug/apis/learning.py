@@ -109,7 +109,7 @@ _BACKBONES = [
 _NECKS = [
     ('r18+dca-fpn', 'mmplug.DCAFPN', 'r18_dca-se-fpn',
      'ResNet-18, DCA-FPN (SE), 128 channels'),
-    ('r18+fpt', 'mmplug.FPT', 'r18_fpt', 'ResNet-18, FPT, 128 channels'),
+    ('r18+fpt', 'mmplug.FPT', 'r18_fpt', 'ResNet-18, FPT, 64 channels'),
 ]
 
 #: Every backbone in the demo Mask R-CNN and the demo UPerNet, and both
@@ -448,7 +448,7 @@ def table(results: Dict[str, dict]) -> str:
             ratio = f'{100 * r["score"] / ref["score"]:.0f} %' \
                 if ref and ref['score'] > 0 else '-'
             lines.append(
-                f'| [{e["name"]}](configs/demo/{config}) | {e["size"]} | '
+                f'| {e["name"]} (`{config}`) | {e["size"]} | '
                 f'{r["iters"]} | {r["train_s"] / max(r["iters"], 1):.2f} | '
                 f'{_fmt_score(task, r["score"])} | '
                 f'{_fmt_score(task, r["second"])} | {ratio} |')

@@ -107,7 +107,8 @@ def load_images(paths: Sequence[str], size: int,
     mean = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
     preprocessor = getattr(model, 'data_preprocessor', None)
-    if getattr(preprocessor, '_enable_normalize', False):
+    # mmengine's preprocessors hold mean and std buffers when they normalise
+    if getattr(preprocessor, 'mean', None) is not None:
         mean, std = preprocessor.mean.view(3, 1, 1), \
             preprocessor.std.view(3, 1, 1)
     rgb_images, tensors = [], []

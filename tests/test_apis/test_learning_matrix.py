@@ -115,7 +115,7 @@ def test_table_and_plot(tmp_path):
                'det/smt-t': _result('det', 'smt-t', 0.3, curve),
                'seg/smt-t': _result('seg', 'smt-t', 90., curve)}
     text = table(results)
-    assert '| [smt-t](configs/demo/smt-t.py) | small | 5 | 0.50 | 0.300 | - '\
+    assert '| smt-t (`smt-t.py`) | small | 5 | 0.50 | 0.300 | - '\
         '| 75 % |' in text
     assert '| UPerNet |' in text  # no seg reference yet: no ratio
     assert '| 90.00 | - | - |' in text

@@ -2,9 +2,11 @@
 variants of that data with one fault each, and a tool runner."""
 import importlib.util
 import json
+import logging
 import os
 import os.path as osp
 import shutil
+import sys
 
 import pytest
 
@@ -150,6 +152,18 @@ def run_tool(capsys):
         # mmengine logs to the newest logger, whose stream was an earlier
         # test's captured output: give it one on this test's
         MMLogger.get_instance(f'robustness-{len(MMLogger._instance_dict)}')
+        # and loggers made by earlier tests may still hold their captured
+        # (now closed) streams: point those at this test's
+        # mmengine's loggers print to stdout, Python's to stderr
+        loggers = [(lg, sys.stdout) for lg in MMLogger._instance_dict.values()]
+        loggers += [(lg, sys.stderr) for lg in [logging.getLogger(), *(
+            lg for lg in logging.Logger.manager.loggerDict.values()
+            if isinstance(lg, logging.Logger))]]
+        for logger, stream in loggers:
+            for handler in logger.handlers:
+                if type(handler) is logging.StreamHandler and \
+                        getattr(handler.stream, 'closed', False):
+                    handler.stream = stream  # setStream flushes the old one
         try:
             _TOOLS[name].main([str(a) for a in argv])
             code = 0
