@@ -206,6 +206,21 @@ def residual_blocks(backbone: nn.Module) -> Dict[str, List[nn.Module]]:
     return blocks
 
 
+def forward_with_hooks(backbone: nn.Module, images: torch.Tensor,
+                       handles: List) -> None:
+    """One eval-mode forward of ``backbone`` on ``images`` for the forward
+    hooks behind ``handles``, which are removed after it (also when it
+    fails); the backbone's training mode is restored."""
+    was_training = backbone.training
+    try:
+        backbone.eval()
+        backbone(images)
+    finally:
+        backbone.train(was_training)
+        for handle in handles:
+            handle.remove()
+
+
 @torch.no_grad()
 def residual_ratios(backbone: nn.Module, images: torch.Tensor
                     ) -> Dict[str, float]:
@@ -222,12 +237,7 @@ def residual_ratios(backbone: nn.Module, images: torch.Tensor
                     ratios.setdefault(stage, []).append(
                         ((out - x).norm() / x.norm()).item())
             handles.append(block.register_forward_hook(hook))
-    was_training = backbone.training
-    backbone.eval()
-    backbone(images)
-    backbone.train(was_training)
-    for handle in handles:
-        handle.remove()
+    forward_with_hooks(backbone, images, handles)
     return {k: sum(v) / len(v) for k, v in ratios.items()}
 
 
@@ -246,6 +256,8 @@ def layernorm_gains(backbone: nn.Module, images: torch.Tensor
         try:
             found = modules(backbone)
         except AttributeError:  # not a ConvNeXt
+            for handle in handles:
+                handle.remove()
             return {}
         for module in found:
             for norm in ([module] if isinstance(module, nn.LayerNorm)
@@ -259,12 +271,7 @@ def layernorm_gains(backbone: nn.Module, images: torch.Tensor
                     gains.setdefault(part, []).append(
                         (var + m.eps).rsqrt().flatten())
                 handles.append(norm.register_forward_hook(hook))
-    was_training = backbone.training
-    backbone.eval()
-    backbone(images)
-    backbone.train(was_training)
-    for handle in handles:
-        handle.remove()
+    forward_with_hooks(backbone, images, handles)
     result = {}
     for part, values in gains.items():
         v = torch.cat(values).double()
