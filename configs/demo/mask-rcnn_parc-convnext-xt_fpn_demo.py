@@ -7,7 +7,7 @@
 #   normalise every position on its own and amplify the flat background up
 #   to 1000x, so the demo detector does not learn with them (0.002 bbox mAP
 #   after 80 iterations where R-18 reaches 0.18, with BatchNorms 0.17; see
-#   the learning page of the docs and benchmarks/convnext_demo_study.py);
+#   the learning page of the docs and benchmarks/demo_learning_study.py);
 # - no layer-wise lr decay (stem lr x 0.7^7 only slows training without
 #   pretrained weights), layer scale starting at 1.0.
 _base_ = ['./mask-rcnn_r18_fpn_demo.py']

@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -90,13 +91,13 @@ _BACKBONES = [
     ('r18', 'ResNet-18 (reference)', 'r18', 'ResNet-18'),
     ('smt-t', 'mmplug.SMT', 'smt-t', 'SMT-T (paper size)'),
     ('parc-convnext-xt', 'mmplug.ParCConvNeXt', 'parc-convnext-xt',
-     'ParC-ConvNeXt-XT (paper size)'),
+     'ParC-ConvNeXt-XT (paper size), BatchNorms'),
     ('parc-r-tiny', 'mmplug.ParCResNet', 'parc-r-tiny',
      'ParC-ResNet-50 widths, blocks 1/1/2/2'),
     ('scsc-r-tiny', 'mmplug.SCSCResNet', 'scsc-r-tiny',
      'SCSC-ResNet-50 widths, blocks 1/1/2/1'),
     ('scsc-swin-t', 'mmplug.SCSCSwin', 'scsc-swin-t',
-     'SCSC-Swin-T (paper size)'),
+     'SCSC-Swin-T (paper size), BatchNorms'),
     ('dca-r-tiny', 'mmplug.DCAResNet', 'dca-r-tiny',
      'DCA-SE-ResNet-50 widths, blocks 1/1/2/1'),
     ('pyconv-r-tiny', 'mmplug.PyConvResNet', 'pyconv-r-tiny',
@@ -517,39 +518,62 @@ def ensure_demo_data(env: Dict[str, str], log=print) -> None:
              osp.join(REPO, 'work_dirs', 'make_demo_data.log'), env)
 
 
+def interleave(entries: Sequence[Entry]) -> List[Entry]:
+    """``entries`` with the tasks taking turns (det, seg, det, seg...),
+    each task's order kept: with two jobs, a Mask R-CNN and a UPerNet run
+    side by side."""
+    queues = [[e for e in entries if e.task == task]
+              for task in dict.fromkeys(e.task for e in entries)]
+    order = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        order += [q[i] for q in queues if i < len(q)]
+    return order
+
+
 def run_matrix(entries: Sequence[Entry], out_dir: str, budget_s: float,
                threads: Optional[int] = None, force: bool = False,
-               log=print) -> Dict[str, dict]:
+               jobs: int = 1, log=print) -> Dict[str, dict]:
     """Run the entries not yet finished in ``out_dir`` (all with
-    ``force``), one after the other, then write the report over every
-    finished run there. A run that fails is reported and the others go on.
+    ``force``), ``jobs`` at a time (the tasks taking turns), then write
+    the report over every finished run there. A run that fails is
+    reported and the others go on.
 
     Returns:
         dict: the finished runs, by key.
     """
     if not budget_s > 0:
         raise ConfigError(f'--budget-s must be > 0, got {budget_s}')
+    if jobs < 1:
+        raise ConfigError(f'--jobs must be >= 1, got {jobs}')
     os.makedirs(out_dir, exist_ok=True)
     env = tool_env(threads)
     ensure_demo_data(env, log)
     done = load_results(out_dir)
-    failed = []
+    todo = []
     for entry in entries:
         if entry.key in done and not force and \
                 done[entry.key]['budget_s'] == budget_s:
             log(f'{entry.key}: done before ({osp.join(out_dir, entry.folder)}'
                 '/result.json)')
-            continue
+        else:
+            todo.append(entry)
+    failed = []
+
+    def run_one(entry: Entry) -> None:
         try:
             result = run_entry(entry, out_dir, budget_s, env, log)
         except RuntimeError as err:
             failed.append(entry.key)
             log(f'{entry.key}: FAILED: {err}')
-            continue
+            return
         main_metric = METRICS[entry.task][0]
         log(f'{entry.key}: {result["iters"]} iterations in '
             f'{result["train_s"]:.0f} s, {main_metric} '
             f'{_fmt_score(entry.task, result["score"])}')
+
+    # each run is its own tool processes: threads only wait for them
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(run_one, interleave(todo) if jobs > 1 else todo))
     results = load_results(out_dir)
     paths = write_report(results, out_dir)
     log(table(results))

@@ -3,13 +3,14 @@ the matrix covers every family, schedules scale, derived configs load,
 results become a table and a plot."""
 import json
 import os.path as osp
+import threading
 
 import pytest
 from mmengine.config import Config
 
 from mmplug.apis.learning import (MATRIX, REFERENCE, derived_config,
-                                  load_results, nominal_iters, plot,
-                                  read_scalars, scale_schedule,
+                                  interleave, load_results, nominal_iters,
+                                  plot, read_scalars, scale_schedule,
                                   seconds_per_iter, select, table)
 from mmplug.errors import ConfigError
 from mmplug.testing import registered_backbones, registered_necks
@@ -137,3 +138,55 @@ def test_results_and_scalars_are_read_back(tmp_path):
     records = read_scalars(str(tmp_path / 'train'))
     assert [r['step'] for r in records] == [1, 4, 5, 6]
     assert seconds_per_iter(records, skip=3) == 3.
+
+
+def test_interleave_takes_turns():
+    entries = select('det/r18,det/smt-t,det/mobilenext,seg/r18,seg/smt-t')
+    assert [e.key for e in interleave(entries)] == [
+        'det/r18', 'seg/r18', 'det/smt-t', 'seg/smt-t', 'det/mobilenext']
+
+
+def test_run_matrix_jobs(tmp_path, monkeypatch):
+    """--jobs 2 runs two entries side by side; a failed run is reported
+    and the others go on; finished runs are not repeated."""
+    from mmplug.apis import learning
+    running, seen = [], []
+    lock = threading.Lock()
+    both = threading.Barrier(2, timeout=10)
+
+    def fake_run_entry(entry, out_dir, budget_s, env, log):
+        with lock:
+            running.append(entry.key)
+            seen.append(len(running))
+        if len(seen) <= 2:
+            both.wait()  # the first two only pass when they run together
+        with lock:
+            running.remove(entry.key)
+        if entry.name == 'smt-t':
+            raise RuntimeError('tools/train.py exited with 1')
+        result = _result(entry.task, entry.name, 0.4,
+                         [dict(iter=1, loss=1., time=1.)])
+        result['budget_s'] = budget_s
+        folder = osp.join(out_dir, entry.folder)
+        learning.os.makedirs(folder)
+        with open(osp.join(folder, 'result.json'), 'w') as f:
+            json.dump(result, f)
+        return result
+
+    monkeypatch.setattr(learning, 'run_entry', fake_run_entry)
+    monkeypatch.setattr(learning, 'ensure_demo_data', lambda env, log: None)
+    lines = []
+    entries = select('r18,smt-t')
+    results = learning.run_matrix(entries, str(tmp_path), 60., jobs=2,
+                                  log=lines.append)
+    assert max(seen) == 2
+    assert sorted(results) == ['det/r18', 'seg/r18']
+    assert 'failed: det/smt-t, seg/smt-t' in lines[-1] or \
+        'failed: seg/smt-t, det/smt-t' in lines[-1]
+    assert osp.isfile(tmp_path / 'learning_matrix.md')
+    seen.clear()
+    learning.run_matrix(select('r18'), str(tmp_path), 60., jobs=2,
+                        log=lines.append)
+    assert seen == []  # done before
+    with pytest.raises(ConfigError, match='--jobs must be >= 1'):
+        learning.run_matrix(entries, str(tmp_path), 60., jobs=0)

@@ -21,7 +21,8 @@ against the ResNet-18 model of its task. Each run first times a few
 iterations, then trains the demo config's own schedule scaled to the
 iterations that fit the budget (mmplug.TimeBudgetHook stops it if the
 machine slows down). Writes learning_matrix.md / .json / .png in --out;
-finished runs are kept and not repeated (run it in parts with --only)."""
+finished runs are kept and not repeated (run it in parts with --only).
+On 2 cores: --jobs 2 --threads 1 (about 50 minutes at --budget-s 180)."""
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -37,6 +38,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--threads', type=int, default=None,
         help='CPU threads per run (OMP_NUM_THREADS; default: torch\'s)')
+    parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='runs at a time, the Mask R-CNN and UPerNet runs taking turns '
+        '(default: %(default)s; on 2 cores: --jobs 2 --threads 1)')
     parser.add_argument(
         '--out', default='work_dirs/learning_matrix',
         help='folder of the runs and the report (default: %(default)s)')
@@ -58,7 +63,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     with exit_on_user_error('learning_matrix.py'):
         entries = [] if args.report_only else select(args.only)
         run_matrix(entries, osp.abspath(args.out), args.budget_s,
-                   threads=args.threads, force=args.force)
+                   threads=args.threads, force=args.force, jobs=args.jobs)
 
 
 if __name__ == '__main__':

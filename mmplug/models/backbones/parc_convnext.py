@@ -17,12 +17,11 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
 
-from mmplug.models.layers.norm import LayerNorm2d
+from mmplug.models.layers.norm import build_norm2d
 from mmplug.models.layers.parc import (ParC, ParCMixer,
                                       rename_official_parc_key)
 from mmplug.models.utils.arch import count_indices, parse_arch
@@ -47,7 +46,7 @@ class ConvNeXtBlock(nn.Module):
         with_cp (bool): activation checkpointing.
         norm_cfg (dict): the norm after the mixer: the default channels
             LayerNorm runs on channels-last tokens, any other norm
-            (:func:`build_convnext_norm`) on the (N, C, H, W) map.
+            (:func:`build_norm2d`) on the (N, C, H, W) map.
     """
 
     def __init__(self,
@@ -65,7 +64,7 @@ class ConvNeXtBlock(nn.Module):
             self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
         self.norm_channels_last = norm_cfg['type'] == 'LN2d'
         self.norm = nn.LayerNorm(dim, eps=norm_cfg.get('eps', 1e-6)) \
-            if self.norm_channels_last else build_convnext_norm(norm_cfg, dim)
+            if self.norm_channels_last else build_norm2d(norm_cfg, dim)
         self.pwconv1 = nn.Linear(dim, 4 * dim)
         self.act = nn.GELU()
         self.pwconv2 = nn.Linear(4 * dim, dim)
@@ -91,24 +90,6 @@ class ConvNeXtBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C, H, W)."""
         return checkpoint_if(self.with_cp, self._inner_forward, x)
-
-
-def build_convnext_norm(norm_cfg: dict, channels: int) -> nn.Module:
-    """A norm over the channels of an (N, C, H, W) map: ``type='LN2d'``
-    (ConvNeXt's channels-first LayerNorm, :class:`LayerNorm2d`), or any
-    norm of mmcv's :func:`~mmcv.cnn.build_norm_layer` (``'BN'``, ``'GN'``,
-    ``'SyncBN'``...).
-
-    Example:
-        >>> type(build_convnext_norm(dict(type='BN'), 8)).__name__
-        'BatchNorm2d'
-        >>> build_convnext_norm(dict(type='LN2d', eps=1e-6), 8).eps
-        1e-06
-    """
-    cfg = dict(norm_cfg)
-    if cfg.pop('type') == 'LN2d':
-        return LayerNorm2d(channels, **cfg)
-    return build_norm_layer(norm_cfg, channels)[1]
 
 
 class Downsample(nn.Sequential):
@@ -205,7 +186,7 @@ class ParCConvNeXt(BaseBackbone):
         norm_cfg (dict): the stem's, downsampling layers', blocks' and
             output norms: ConvNeXt's LayerNorm over channels (default,
             ``dict(type='LN2d', eps=1e-6)``), or for example
-            ``dict(type='BN')`` (:func:`build_convnext_norm`; the demo
+            ``dict(type='BN')`` (:func:`build_norm2d`; the demo
             configs train from scratch with BatchNorms, which learn on the
             small synthetic demo data where the LayerNorms do not).
         **kwargs: the backbone contract (``in_channels``, ``out_indices``,
@@ -265,10 +246,10 @@ class ParCConvNeXt(BaseBackbone):
             if i == 0:
                 self.downsample_layers.append(Downsample(
                     nn.Conv2d(self.in_channels, dims[0], 4, 4),
-                    build_convnext_norm(norm_cfg, dims[0])))
+                    build_norm2d(norm_cfg, dims[0])))
             else:
                 self.downsample_layers.append(Downsample(
-                    build_convnext_norm(norm_cfg, dims[i - 1]),
+                    build_norm2d(norm_cfg, dims[i - 1]),
                     nn.Conv2d(dims[i - 1], dims[i], 2, 2)))
             kernel = pretrain_img_size // self.stage_strides[i]
             self.stages.append(nn.Sequential(*[
@@ -277,7 +258,7 @@ class ParCConvNeXt(BaseBackbone):
                     kernel if self.is_parc_block(i, j) else None, impl,
                     self.with_cp, norm_cfg) for j in range(depths[i])
             ]))
-        self._add_out_norms(partial(build_convnext_norm, norm_cfg))
+        self._add_out_norms(partial(build_norm2d, norm_cfg))
         self._build_classifier(dims[-1], name='head',
                                norm=partial(nn.LayerNorm, eps=1e-6))
         self._setup_freezing()

@@ -6,6 +6,7 @@ official ``scsc_swin.py`` (megvii-research/SCSC); parameter names equal the
 official ``SCSC_Swin``'s, so its state dicts load. Unlike the official model
 (which asserts 224x224 inputs) H and W are taken at run time.
 """
+from functools import partial
 from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
@@ -15,7 +16,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
 
-from mmplug.models.layers.norm import LayerNorm2d
+from mmplug.models.layers.norm import build_norm2d
 from mmplug.models.layers.scsc import SCSC
 from mmplug.models.utils.arch import parse_arch
 from mmplug.models.utils.backbone import BaseBackbone, checkpoint_if
@@ -72,36 +73,38 @@ class SpatialBlock(nn.Module):
 
 
 class PatchEmbed(nn.Module):
-    """Conv 4x4 stride 4 + LayerNorm; the input is zero-padded bottom/right
-    to a multiple of 4."""
+    """Conv 4x4 stride 4 + norm (a LayerNorm over channels by default); the
+    input is zero-padded bottom/right to a multiple of 4."""
 
-    def __init__(self, in_channels: int, dim: int):
+    def __init__(self, in_channels: int, dim: int,
+                 norm_cfg: dict = dict(type='LN2d')):
         super().__init__()
         self.proj = nn.Conv2d(in_channels, dim, 4, 4)
-        self.norm = nn.LayerNorm(dim)
+        self.norm = build_norm2d(norm_cfg, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C_in, H, W) -> (N, C, ceil(H / 4), ceil(W / 4))."""
         x = self.proj(F.pad(x, (0, -x.shape[-1] % 4, 0, -x.shape[-2] % 4)))
-        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return self.norm(x)
 
 
 class PatchMerging(nn.Module):
-    """Swin's 2x2 merging: gather (0,0), (1,0), (0,1), (1,1), LayerNorm(4C),
-    Linear 4C -> 2C (no bias); odd sizes are zero-padded first."""
+    """Swin's 2x2 merging: gather (0,0), (1,0), (0,1), (1,1), norm(4C) (a
+    LayerNorm over channels by default), Linear 4C -> 2C (no bias); odd
+    sizes are zero-padded first."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, norm_cfg: dict = dict(type='LN2d')):
         super().__init__()
-        self.norm = nn.LayerNorm(4 * dim)
+        self.norm = build_norm2d(norm_cfg, 4 * dim)
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, 2C, ceil(H / 2), ceil(W / 2))."""
         x = F.pad(x, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))
-        x = x.permute(0, 2, 3, 1)
-        x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2],
-                       x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
-        return self.reduction(self.norm(x)).permute(0, 3, 1, 2)
+        x = torch.cat([x[..., 0::2, 0::2], x[..., 1::2, 0::2],
+                       x[..., 0::2, 1::2], x[..., 1::2, 1::2]], dim=1)
+        x = self.norm(x).permute(0, 2, 3, 1)
+        return self.reduction(x).permute(0, 3, 1, 2)
 
 
 class Stage(nn.Module):
@@ -123,7 +126,11 @@ class SCSCSwin(BaseBackbone):
     (kernel sets (3, 9, 13), (3, 7, 11), (3, 5, 7), (3, 5)) instead of
     window attention, BatchNorm before the MLP. Each output stage ``i`` has a
     LayerNorm ``norm{i}`` (as mmdet's Swin), applied to the stage's blocks'
-    output before its patch merging.
+    output before its patch merging. The LayerNorms on the identity path
+    (patch embedding, patch mergings, outputs) can be BatchNorms instead
+    (``embed_norm_cfg``): the demo configs train that way from scratch on
+    the small synthetic demo data, where the LayerNorm model learns in the
+    demo UPerNet but not in the demo Mask R-CNN.
 
     Args:
         arch (str | dict): ``'t'``/``'tiny'`` (default) or a dict with
@@ -133,7 +140,12 @@ class SCSCSwin(BaseBackbone):
             the arch's.
         drop_path_rate (float): stochastic depth, linearly increasing.
             Defaults to 0.1 (official).
-        norm_cfg (dict): the BatchNorms (``SyncBN`` in detection configs).
+        norm_cfg (dict): the blocks' BatchNorms (``SyncBN`` in detection
+            configs).
+        embed_norm_cfg (dict): the norms of the patch embedding, the patch
+            mergings and the outputs: the official LayerNorms over channels
+            (default, ``dict(type='LN2d')``, eps 1e-5), or for example
+            ``dict(type='BN')``; the classifier head keeps its LayerNorm.
         **kwargs: the backbone contract (``in_channels``, ``out_indices``,
             ``frozen_stages``, ``norm_eval``, ``with_cp``, ``num_classes``,
             ``pretrained``, ``init_cfg``: :class:`BaseBackbone`); the head
@@ -162,6 +174,7 @@ class SCSCSwin(BaseBackbone):
                  mlp_ratio: Optional[float] = None,
                  drop_path_rate: float = 0.1,
                  norm_cfg: Optional[dict] = None,
+                 embed_norm_cfg: dict = dict(type='LN2d'),
                  **kwargs):
         super().__init__(**kwargs)
         overrides = dict(embed_dims=embed_dims, depths=depths,
@@ -180,7 +193,7 @@ class SCSCSwin(BaseBackbone):
                                for i in range(self.num_stages)]
         self.stage_strides = [4 * 2**i for i in range(self.num_stages)]
         self.patch_embed = PatchEmbed(self.in_channels,
-                                      self.arch['embed_dims'])
+                                      self.arch['embed_dims'], embed_norm_cfg)
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         self.layers = nn.ModuleList()
         for i, dim in enumerate(self.stage_channels):
@@ -192,8 +205,9 @@ class SCSCSwin(BaseBackbone):
             ]
             self.layers.append(Stage(
                 blocks,
-                PatchMerging(dim) if i < self.num_stages - 1 else None))
-        self._add_out_norms(LayerNorm2d)
+                PatchMerging(dim, embed_norm_cfg)
+                if i < self.num_stages - 1 else None))
+        self._add_out_norms(partial(build_norm2d, embed_norm_cfg))
         self._build_classifier(self.stage_channels[-1], name='head',
                                norm=nn.LayerNorm, norm_before_pool=True)
         self._setup_freezing()

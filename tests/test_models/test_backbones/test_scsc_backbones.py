@@ -90,3 +90,35 @@ def test_arguments():
     assert swin.arch['kernel_sizes'] == SCSCSwin.arch_zoo['t'][
         'kernel_sizes']
     assert SCSCResNet(depths=[1, 1, 2, 1]).arch['depths'] == [1, 1, 2, 1]
+
+
+def test_swin_embed_norm_cfg():
+    """The identity path's norms (patch embedding, patch mergings, outputs)
+    are LayerNorms by default and BatchNorms with
+    ``embed_norm_cfg=dict(type='BN')``; the parameters keep their names,
+    the classifier's LayerNorm stays."""
+    arch = dict(embed_dims=24, depths=(1, 1, 1, 1), out_indices=(0, 1, 2, 3))
+    ln = SCSCSwin(**arch)
+    bn = SCSCSwin(**arch, embed_norm_cfg=dict(type='BN'))
+    path = [m.patch_embed.norm for m in (ln, bn)], \
+        [[s.downsample.norm for s in m.layers[:3]] for m in (ln, bn)], \
+        [[getattr(m, f'norm{i}') for i in range(4)] for m in (ln, bn)]
+    embeds, merges, outs = path
+    assert isinstance(embeds[0], torch.nn.LayerNorm)
+    assert isinstance(embeds[1], torch.nn.BatchNorm2d)
+    for group in (merges, outs):
+        assert all(isinstance(n, torch.nn.LayerNorm) for n in group[0])
+        assert all(isinstance(n, torch.nn.BatchNorm2d) for n in group[1])
+    assert [n.num_features for n in merges[1]] == [96, 192, 384]
+    classifier = SCSCSwin(**arch, num_classes=10,
+                          embed_norm_cfg=dict(type='BN'))
+    assert isinstance(classifier.norm, torch.nn.LayerNorm)
+    params = {k for k, _ in ln.named_parameters()}
+    assert params == {k for k, _ in bn.named_parameters()}
+    x = torch.rand(2, 3, 50, 70)
+    assert [o.shape for o in ln(x)] == [o.shape for o in bn(x)]
+    # a BatchNorm normalises each channel over the batch and positions
+    out0 = bn.train()(x)[0]
+    normed = bn.norm0(bn.layers[0].blocks[0](bn.patch_embed(x)))
+    torch.testing.assert_close(out0, normed)
+    assert normed.mean(dim=(0, 2, 3)).abs().max() < 1e-5

@@ -1,30 +1,34 @@
 #!/usr/bin/env python
-"""Why ConvNeXt-style backbones learn slowly in the demo Mask R-CNN: train
-the demo detector (``configs/demo/``, the demo data) in this process for a
-few iterations under one recipe change at a time, and print what each
-change does.
+"""Why a backbone learns slowly in the demo Mask R-CNN: train the demo
+detector (``configs/demo/``, the demo data) in this process for a few
+iterations under one recipe change at a time, and print what each change
+does.
 
-Each variant is ParC-ConvNeXt-XT (or the plain ConvNeXt-XT, or the R-18
-reference) in ``configs/demo/mask-rcnn_parc-convnext-xt_fpn_demo.py``'s
-detector, trained ``--iters`` iterations on an iteration-based loop
-(warm-up, then a constant lr), from the same seed. Measured:
+The variants (``--list``) start from ParC-ConvNeXt-XT with ConvNeXt's
+LayerNorms (``configs/demo/mask-rcnn_parc-convnext-xt_fpn_demo.py``'s
+detector), from SCSC-Swin-T with its LayerNorms
+(``configs/demo/mask-rcnn_scsc-swin-t_fpn_demo.py``'s), or are references
+(ResNet-18, the plain ConvNeXt-XT, mmdet's Swin-T); each trains ``--iters``
+iterations on an iteration-based loop (warm-up, then a constant lr), from
+the same seed. Measured:
 
 * the training loss (and the RoI classification accuracy) over the first
-  and the last tenth of the iterations;
+  and the last tenth of the iterations, and each loss term;
 * the gradient norm of each backbone stage (stem, stages 1-4), of the neck
   and of the heads, averaged over the iterations (before clipping);
 * how far each stage's weights moved, ``|w_end - w_0| / |w_0|``;
 * each stage's residual-branch size, ``|block(x) - x| / |x|`` averaged over
   its blocks on a fixed batch, at initialisation and at the end (how much
   the blocks add to the identity path);
+* the LayerNorms' gains ``1 / sqrt(var + eps)`` per position;
 * with ``--eval``, the COCO bbox mAP on the 40 validation images at the
   end (the figure the demo reports).
 
 Examples::
 
-    python benchmarks/convnext_demo_study.py --list
-    python benchmarks/convnext_demo_study.py --variants demo,ls-1e-6 --iters 40
-    python benchmarks/convnext_demo_study.py --eval --out study.json
+    python benchmarks/demo_learning_study.py --list
+    python benchmarks/demo_learning_study.py --variants demo,ls-1e-6 --iters 40
+    python benchmarks/demo_learning_study.py --eval --out study.json
 
 The demo data must exist (``python tools/misc/make_demo_data.py``). Run it
 on a quiet machine: one training at a time, ``--threads`` torch threads.
@@ -49,15 +53,24 @@ from torch import nn  # noqa: E402
 
 CONVNEXT = osp.join(REPO,
                     'configs/demo/mask-rcnn_parc-convnext-xt_fpn_demo.py')
+SCSC_SWIN = osp.join(REPO,
+                     'configs/demo/mask-rcnn_scsc-swin-t_fpn_demo.py')
 R18 = osp.join(REPO, 'configs/demo/mask-rcnn_r18_fpn_demo.py')
 ADAMW = dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05)
-#: every ConvNeXt variant starts from the demo recipe with ConvNeXt's own
-#: LayerNorms (the demo configs train with BatchNorms: the 'bn' variant)
-LAYER_NORMS = {'model.backbone.norm_cfg': dict(type='LN2d', eps=1e-6)}
+#: the variants of these demo configs start from the paper's model: the
+#: ConvNeXt variants with ConvNeXt's LayerNorms (the demo configs train
+#: with BatchNorms: the 'bn' variant), the SCSC-Swin ones with its
+#: LayerNorms and drop path 0.1 (the demo configs: BatchNorms, no drop path,
+#: 'scsc-swin-bn-no-droppath')
+PAPER_MODEL = {
+    CONVNEXT: {'model.backbone.norm_cfg': dict(type='LN2d', eps=1e-6)},
+    SCSC_SWIN: {'model.backbone.embed_norm_cfg': dict(type='LN2d'),
+                'model.backbone.drop_path_rate': 0.1},
+}
 
 #: name -> (base config, config overrides (mmengine dotted keys), what
 #: else changes: 'bn' swaps the LayerNorms of these parts of the backbone
-#: for BatchNorms (:data:`NORM_PARTS`); 'batch' the batch size, with
+#: for BatchNorms (:data:`PARTS`); 'batch' the batch size, with
 #: iterations scaled to see the same images; 'warmup' warm-up
 #: iterations), description
 VARIANTS: Dict[str, tuple] = {
@@ -102,6 +115,57 @@ VARIANTS: Dict[str, tuple] = {
         weight_decay=1e-4)}, {}, 'SGD 0.02 (the R-18 demo\'s optimizer)'),
     'convnext': (CONVNEXT, {'model.backbone.parc_stages': []}, {},
                  'the plain ConvNeXt-XT (no ParC), demo recipe'),
+    'scsc-swin': (SCSC_SWIN, {}, {}, 'SCSC-Swin-T with its LayerNorms, '
+                  'the demo recipe: AdamW 2e-4, drop path 0.1, warm-up 20, '
+                  'batch 4'),
+    'scsc-swin-lr-1e-3': (SCSC_SWIN, {'optim_wrapper.optimizer.lr': 1e-3},
+                          {}, 'SCSC-Swin-T, AdamW 1e-3'),
+    'scsc-swin-sgd': (SCSC_SWIN, {'optim_wrapper.optimizer': dict(
+        _delete_=True, type='SGD', lr=0.02, momentum=0.9,
+        weight_decay=1e-4)}, {}, 'SCSC-Swin-T, SGD 0.02 (the R-18 demo\'s '
+        'optimizer)'),
+    'scsc-swin-no-droppath': (SCSC_SWIN, {'model.backbone.drop_path_rate':
+                                          0.}, {},
+                              'SCSC-Swin-T without drop path'),
+    'scsc-swin-warmup-200': (SCSC_SWIN, {}, {'warmup': 200},
+                             'SCSC-Swin-T, warm-up over 200 iterations'),
+    'scsc-swin-bn': (SCSC_SWIN, {'model.backbone.embed_norm_cfg':
+                                 dict(type='BN')}, {},
+                     'SCSC-Swin-T with BatchNorms for its LayerNorms (patch '
+                     'embedding, patch mergings, outputs: embed_norm_cfg)'),
+    'scsc-swin-bn-lr-5e-4': (SCSC_SWIN, {
+        'model.backbone.embed_norm_cfg': dict(type='BN'),
+        'optim_wrapper.optimizer.lr': 5e-4}, {},
+        'SCSC-Swin-T with BatchNorms for its LayerNorms, AdamW 5e-4'),
+    'scsc-swin-bn-lr-1e-3': (SCSC_SWIN, {
+        'model.backbone.embed_norm_cfg': dict(type='BN'),
+        'optim_wrapper.optimizer.lr': 1e-3}, {},
+        'SCSC-Swin-T with BatchNorms for its LayerNorms, AdamW 1e-3'),
+    'scsc-swin-bn-no-droppath': (SCSC_SWIN, {
+        'model.backbone.embed_norm_cfg': dict(type='BN'),
+        'model.backbone.drop_path_rate': 0.}, {},
+        'SCSC-Swin-T with BatchNorms for its LayerNorms, no drop path (the '
+        'demo configs)'),
+    'scsc-swin-bn-no-droppath-lr-5e-4': (SCSC_SWIN, {
+        'model.backbone.embed_norm_cfg': dict(type='BN'),
+        'model.backbone.drop_path_rate': 0.,
+        'optim_wrapper.optimizer.lr': 5e-4}, {},
+        'SCSC-Swin-T with BatchNorms for its LayerNorms, no drop path, '
+        'AdamW 5e-4'),
+    'scsc-swin-bn-stem': (SCSC_SWIN, {}, {'bn': ('stem', )},
+                          'SCSC-Swin-T, BatchNorm for the patch embedding\'s '
+                          'LayerNorm only'),
+    'scsc-swin-bn-down': (SCSC_SWIN, {}, {'bn': ('down', )},
+                          'SCSC-Swin-T, BatchNorms for the patch merging '
+                          'LayerNorms only'),
+    'scsc-swin-bn-out': (SCSC_SWIN, {}, {'bn': ('out', )},
+                         'SCSC-Swin-T, BatchNorms for the output norms only'),
+    'swin': (SCSC_SWIN, {'model.backbone': dict(
+        _delete_=True, type='SwinTransformer', embed_dims=96,
+        depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_size=7,
+        drop_path_rate=0.1, out_indices=(0, 1, 2, 3))}, {},
+        'reference: mmdet\'s Swin-T (window attention), the SCSC-Swin-T '
+        'demo recipe'),
     'r18': (R18, {}, {}, 'reference: ResNet-18, SGD 0.02 (the R-18 demo)'),
     'r18-adamw': (R18, {'optim_wrapper.optimizer': dict(_delete_=True,
                                                         **ADAMW)},
@@ -116,16 +180,19 @@ VARIANTS: Dict[str, tuple] = {
 def group_of(name: str) -> str:
     """'stem', 'stage1'..'stage4', 'neck', 'heads' of a detector parameter
     (ConvNeXt: downsampling layer i and norm{i} belong to stage i + 1;
+    Swin-style: the patch embedding is the stem, ``layers.{i}`` /
+    ``stages.{i}`` (with the patch merging after it) stage i + 1;
     ResNet: conv1/bn1 the stem, layer{i} stage i)."""
     if name.startswith('neck.'):
         return 'neck'
     if not name.startswith('backbone.'):
         return 'heads'
     name = name[len('backbone.'):]
-    if re.match(r'(downsample_layers\.0\.|conv1\.|bn1\.)', name):
+    if re.match(r'(downsample_layers\.0\.|conv1\.|bn1\.|patch_embed\.)',
+                name):
         return 'stem'
-    match = re.match(r'(?:stages|downsample_layers)\.(\d+)\.', name) or \
-        re.match(r'norm(\d+)\.', name)
+    match = re.match(r'(?:stages|layers|downsample_layers)\.(\d+)\.',
+                     name) or re.match(r'norm(\d+)\.', name)
     if match:
         return f'stage{int(match.group(1)) + 1}'
     match = re.match(r'layer(\d+)\.', name)
@@ -146,21 +213,41 @@ class ChannelsLastBN(nn.BatchNorm2d):
         return super().forward(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
 
 
-#: where ParC-ConvNeXt has LayerNorms
-NORM_PARTS = {
-    'stem': lambda b: [b.downsample_layers[0]],
-    'down': lambda b: list(b.downsample_layers[1:]),
-    'blocks': lambda b: list(b.stages),
-    'out': lambda b: [getattr(b, n) for n in b.out_norm_names.values()],
-}
+#: the parts of a backbone that have LayerNorms (columns of the gain table)
+PARTS = ('stem', 'down', 'blocks', 'out')
+
+
+def norm_parts(backbone: nn.Module) -> Dict[str, List[nn.Module]]:
+    """Where a ConvNeXt (``downsample_layers``, ``stages``) or a Swin-style
+    backbone (``patch_embed``, ``layers`` / ``stages`` with a
+    ``downsample`` each) has its LayerNorms: the stem, the downsampling
+    between stages, the blocks, the output norms (to the neck). Empty for
+    other backbones."""
+    outs = [getattr(backbone, n)
+            for n in getattr(backbone, 'out_norm_names', {}).values()]
+    if hasattr(backbone, 'downsample_layers'):  # ConvNeXt
+        return dict(stem=[backbone.downsample_layers[0]],
+                    down=list(backbone.downsample_layers[1:]),
+                    blocks=list(backbone.stages), out=outs)
+    if hasattr(backbone, 'patch_embed'):  # Swin-style
+        stages = getattr(backbone, 'layers', None) or backbone.stages
+        if not outs:  # mmdet's Swin: norm{i} for each out index
+            outs = [m for n, m in backbone.named_children()
+                    if re.fullmatch(r'norm\d+', n)]
+        return dict(stem=[backbone.patch_embed],
+                    down=[s.downsample for s in stages
+                          if s.downsample is not None],
+                    blocks=[s.blocks for s in stages], out=outs)
+    return {}
 
 
 def swap_norms(backbone: nn.Module, parts) -> int:
-    """Replace the LayerNorms of ``parts`` (keys of :data:`NORM_PARTS`) of a
-    ParC-ConvNeXt by BatchNorms; returns how many."""
+    """Replace the LayerNorms of ``parts`` (of :data:`PARTS`) of a
+    ConvNeXt or Swin-style backbone by BatchNorms; returns how many."""
     count = 0
+    found = norm_parts(backbone)
     for part in parts:
-        for module in NORM_PARTS[part](backbone):
+        for module in found[part]:
             if isinstance(module, nn.LayerNorm):  # an output norm itself
                 name = next(n for n, m in backbone.named_children()
                             if m is module)
@@ -194,12 +281,14 @@ def layernorms_to_batchnorms(module: nn.Module) -> int:
 # Measurements
 # ---------------------------------------------------------------------------
 def residual_blocks(backbone: nn.Module) -> Dict[str, List[nn.Module]]:
-    """The residual blocks of each stage (ConvNeXt blocks, ResNet
-    BasicBlocks)."""
+    """The residual blocks of each stage (ConvNeXt or Swin-style blocks,
+    ResNet BasicBlocks)."""
     blocks = {}
-    if hasattr(backbone, 'stages'):
-        for i, stage in enumerate(backbone.stages):
-            blocks[f'stage{i + 1}'] = list(stage)
+    stages = getattr(backbone, 'stages', None) or \
+        getattr(backbone, 'layers', None)
+    if stages is not None:
+        for i, stage in enumerate(stages):
+            blocks[f'stage{i + 1}'] = list(getattr(stage, 'blocks', stage))
     else:
         for i in range(4):
             blocks[f'stage{i + 1}'] = list(getattr(backbone, f'layer{i + 1}'))
@@ -242,6 +331,21 @@ def residual_ratios(backbone: nn.Module, images: torch.Tensor
 
 
 @torch.no_grad()
+def spatial_shares(backbone: nn.Module, images: torch.Tensor
+                   ) -> Dict[str, float]:
+    """How much of each output's energy varies over the image: the
+    variance over positions summed over channels, over the mean square
+    (0: every position has the same feature vector; about 1: features
+    with no common offset). Measured in training mode, as the heads see
+    the features, on a copy (the model's BatchNorm statistics stay)."""
+    probe = copy.deepcopy(backbone).train()
+    outs = probe(images)
+    return {f'stage{i + 1}': float(f.var(dim=(2, 3)).mean() /
+                                   f.pow(2).mean())
+            for i, f in enumerate(outs)}
+
+
+@torch.no_grad()
 def layernorm_gains(backbone: nn.Module, images: torch.Tensor
                     ) -> Dict[str, Dict[str, float]]:
     """What each part's LayerNorms multiply their inputs by, per pixel:
@@ -252,13 +356,7 @@ def layernorm_gains(backbone: nn.Module, images: torch.Tensor
     from mmplug.models.layers.norm import LayerNorm2d
     gains: Dict[str, List[torch.Tensor]] = {}
     handles = []
-    for part, modules in NORM_PARTS.items():
-        try:
-            found = modules(backbone)
-        except AttributeError:  # not a ConvNeXt
-            for handle in handles:
-                handle.remove()
-            return {}
+    for part, found in norm_parts(backbone).items():
         for module in found:
             for norm in ([module] if isinstance(module, nn.LayerNorm)
                          else module.modules()):
@@ -333,8 +431,8 @@ def variant_config(name: str, iters: int, work_dir: str):
     from mmplug.apis.config import load_config
     base, overrides, extra, _ = VARIANTS[name]
     cfg = load_config(base)
-    if base == CONVNEXT:
-        cfg.merge_from_dict(copy.deepcopy(LAYER_NORMS))
+    if base in PAPER_MODEL:
+        cfg.merge_from_dict(copy.deepcopy(PAPER_MODEL[base]))
     cfg.merge_from_dict(copy.deepcopy(overrides))
     batch = extra.get('batch', cfg.train_dataloader.batch_size)
     iters = max(1, round(iters * cfg.train_dataloader.batch_size / batch))
@@ -350,7 +448,7 @@ def variant_config(name: str, iters: int, work_dir: str):
     cfg.log_processor = dict(by_epoch=False)
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     # mmengine keeps one visualizer per name: a fresh one per run
-    cfg.visualizer.name = f'convnext_study_{name}_{time.time()}'
+    cfg.visualizer.name = f'demo_study_{name}_{time.time()}'
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.log_level = 'WARNING'
@@ -388,6 +486,8 @@ def run_variant(name: str, iters: int, evaluate: bool) -> dict:
                                                         images)
                 record['ln_gain_init'] = layernorm_gains(model.backbone,
                                                          images)
+                record['spatial_init'] = spatial_shares(model.backbone,
+                                                        images)
 
             def after_train_iter(self, runner, batch_idx, data_batch=None,
                                  outputs=None) -> None:
@@ -415,6 +515,8 @@ def run_variant(name: str, iters: int, evaluate: bool) -> dict:
                                                state['images'])
         record['ln_gain_end'] = layernorm_gains(model.backbone,
                                                 state['images'])
+        record['spatial_end'] = spatial_shares(model.backbone,
+                                               state['images'])
         if evaluate:
             metrics = runner.test()
             record['bbox_mAP'] = float(metrics['coco/bbox_mAP'])
@@ -476,7 +578,7 @@ def group_table(results: Dict[str, dict], key: str, groups: List[str],
 
 def gain_table(results: Dict[str, dict], key: str) -> str:
     """LayerNorm gains per part: median / 99th percentile / maximum."""
-    parts = list(NORM_PARTS)
+    parts = list(PARTS)
     lines = ['| variant | ' + ' | '.join(parts) + ' |',
              '|---' * (len(parts) + 1) + '|']
     for name, r in results.items():
@@ -505,6 +607,12 @@ def report(results: Dict[str, dict]) -> str:
         'initialisation\n', group_table(results, 'branch_init', stages),
         '\n\n## The same after training\n',
         group_table(results, 'branch_end', stages),
+        '\n\n## Share of the outputs\' energy that varies over the image '
+        '(variance over positions / mean square; 0: the same vector '
+        'everywhere), at initialisation\n',
+        group_table(results, 'spatial_init', stages),
+        '\n\n## The same after training\n',
+        group_table(results, 'spatial_end', stages),
         '\n\n## LayerNorm gain 1 / sqrt(var + eps) per pixel (median / 99th '
         'percentile / max), at initialisation\n',
         gain_table(results, 'ln_gain_init'),
@@ -550,7 +658,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         with open(args.out) as f:
             results = json.load(f)
     for name in names:
-        MMLogger.get_instance(f'convnext_study_{name}_{time.time()}',
+        MMLogger.get_instance(f'demo_study_{name}_{time.time()}',
                               log_level='WARNING')
         print(f'== {name}: {VARIANTS[name][3]}', flush=True)
         results[name] = run_variant(name, args.iters, args.eval)
