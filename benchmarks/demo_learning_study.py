@@ -338,7 +338,8 @@ def spatial_shares(backbone: nn.Module, images: torch.Tensor
     (0: every position has the same feature vector; about 1: features
     with no common offset). Measured in training mode, as the heads see
     the features, on a copy (the model's BatchNorm statistics stay)."""
-    probe = copy.deepcopy(backbone).train()
+    probe = copy.deepcopy(backbone)
+    probe.train()  # (mmdet's ResNet.train returns None)
     outs = probe(images)
     return {f'stage{i + 1}': float(f.var(dim=(2, 3)).mean() /
                                    f.pow(2).mean())
