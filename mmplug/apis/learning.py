@@ -31,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -352,6 +353,10 @@ def seconds_per_iter(records: List[dict], skip: int) -> float:
     return statistics.median(times)
 
 
+#: held while a config is loaded (runs go on side by side in threads)
+_CONFIG_LOCK = threading.Lock()
+
+
 def run_entry(entry: Entry, out_dir: str, budget_s: float,
               env: Dict[str, str], log=print) -> dict:
     """Calibrate, train and test one entry in ``out_dir/<folder>``;
@@ -363,8 +368,10 @@ def run_entry(entry: Entry, out_dir: str, budget_s: float,
     # 1. seconds per iteration on this machine now
     calib_dir = osp.join(folder, 'calibration')
     calib_cfg = osp.join(folder, 'calibration.py')
+    with _CONFIG_LOCK:  # mmengine's config loading is not thread-safe
+        text = derived_config(entry, CALIBRATION_ITERS, None, 1)
     with open(calib_cfg, 'w') as f:
-        f.write(derived_config(entry, CALIBRATION_ITERS, None, 1))
+        f.write(text)
     run_tool(['tools/train.py', calib_cfg, '--work-dir', calib_dir],
              osp.join(folder, 'calibration.log'), env)
     s_iter = seconds_per_iter(read_scalars(calib_dir), CALIBRATION_SKIP)
@@ -373,9 +380,10 @@ def run_entry(entry: Entry, out_dir: str, budget_s: float,
         f'{budget_s:.0f} s')
     # 2. the budgeted training
     config = osp.join(folder, f'{entry.folder}.py')
+    with _CONFIG_LOCK:
+        text = derived_config(entry, iters, budget_s, max(1, iters // 40))
     with open(config, 'w') as f:
-        f.write(derived_config(entry, iters, budget_s,
-                               max(1, iters // 40)))
+        f.write(text)
     train_dir = osp.join(folder, 'train')
     train_wall = run_tool(['tools/train.py', config, '--work-dir',
                            train_dir], osp.join(folder, 'train.log'), env)
@@ -562,9 +570,9 @@ def run_matrix(entries: Sequence[Entry], out_dir: str, budget_s: float,
     def run_one(entry: Entry) -> None:
         try:
             result = run_entry(entry, out_dir, budget_s, env, log)
-        except RuntimeError as err:
+        except Exception as err:  # reported; the other runs go on
             failed.append(entry.key)
-            log(f'{entry.key}: FAILED: {err}')
+            log(f'{entry.key}: FAILED: {type(err).__name__}: {err}')
             return
         main_metric = METRICS[entry.task][0]
         log(f'{entry.key}: {result["iters"]} iterations in '
