@@ -114,10 +114,15 @@ _NECKS = [
     ('r18+fpt', 'mmplug.FPT', 'r18_fpt', 'ResNet-18, FPT, 64 channels'),
 ]
 
+#: what the demo Mask R-CNN trains where it differs from the demo UPerNet
+_DET_SIZES = {'scsc-swin-t': 'SCSC-Swin-T widths, blocks 1/1/2/1, BatchNorms'}
+
 #: Every backbone in the demo Mask R-CNN and the demo UPerNet, and both
 #: necks in each, with ResNet-18 as the reference.
 MATRIX: List[Entry] = [
-    *_entries('det', 'configs/demo/mask-rcnn_{}_fpn_demo.py', _BACKBONES),
+    *_entries('det', 'configs/demo/mask-rcnn_{}_fpn_demo.py',
+              [(n, f, c, _DET_SIZES.get(n, size))
+               for n, f, c, size in _BACKBONES]),
     Entry('det', 'r18+dca-fpn', 'mmplug.DCAFPN',
           'configs/demo/mask-rcnn_r18_dca-se-fpn_demo.py', _NECKS[0][3]),
     Entry('det', 'r18+fpt', 'mmplug.FPT',
