@@ -60,12 +60,14 @@ ADAMW = dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05)
 #: the variants of these demo configs start from the paper's model: the
 #: ConvNeXt variants with ConvNeXt's LayerNorms (the demo configs train
 #: with BatchNorms: the 'bn' variant), the SCSC-Swin ones with its
-#: LayerNorms and drop path 0.1 (the demo configs: BatchNorms, no drop path,
-#: 'scsc-swin-bn-no-droppath')
+#: LayerNorms, drop path 0.1 and SCSC-Swin-T's 2/2/6/2 blocks (the demo
+#: configs: BatchNorms, no drop path, 'scsc-swin-bn-no-droppath'; the
+#: Mask R-CNN demo also has fewer blocks)
 PAPER_MODEL = {
     CONVNEXT: {'model.backbone.norm_cfg': dict(type='LN2d', eps=1e-6)},
     SCSC_SWIN: {'model.backbone.embed_norm_cfg': dict(type='LN2d'),
-                'model.backbone.drop_path_rate': 0.1},
+                'model.backbone.drop_path_rate': 0.1,
+                'model.backbone.depths': (2, 2, 6, 2)},
 }
 
 #: name -> (base config, config overrides (mmengine dotted keys), what
@@ -145,7 +147,7 @@ VARIANTS: Dict[str, tuple] = {
         'model.backbone.embed_norm_cfg': dict(type='BN'),
         'model.backbone.drop_path_rate': 0.}, {},
         'SCSC-Swin-T with BatchNorms for its LayerNorms, no drop path (the '
-        'demo configs)'),
+        'demo configs\' norms and drop path)'),
     'scsc-swin-bn-no-droppath-lr-5e-4': (SCSC_SWIN, {
         'model.backbone.embed_norm_cfg': dict(type='BN'),
         'model.backbone.drop_path_rate': 0.,
