@@ -20,6 +20,8 @@ the same seed. Measured:
 * each stage's residual-branch size, ``|block(x) - x| / |x|`` averaged over
   its blocks on a fixed batch, at initialisation and at the end (how much
   the blocks add to the identity path);
+* how much of each output's energy varies over the image (variance over
+  positions / mean square), at initialisation and at the end;
 * the LayerNorms' gains ``1 / sqrt(var + eps)`` per position;
 * with ``--eval``, the COCO bbox mAP on the 40 validation images at the
   end (the figure the demo reports).
